@@ -1,0 +1,12 @@
+//! The workspace's criterion benchmarks: one entry point registering groups
+//! from sibling modules (hashbrown's `benches/bench.rs` pattern).
+//!
+//! `cargo bench -p mrt` runs them all; `cargo bench -p mrt -- alloc/` one group.
+
+use criterion::{criterion_group, criterion_main};
+
+mod alloc;
+mod gc;
+
+criterion_group!(benches, alloc::benches, gc::benches);
+criterion_main!(benches);

@@ -1,0 +1,1 @@
+//! mrt-gc: placeholder crate root, replaced by the collector implementation.

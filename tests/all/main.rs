@@ -1,0 +1,4 @@
+//! The workspace's integration tests: one binary, one module per area.
+
+mod alloc;
+mod gc;
