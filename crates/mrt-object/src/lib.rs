@@ -5,8 +5,13 @@
 //! [`mrt_alloc`] and plugs its containers into the cycle collector of
 //! [`mrt_gc`]. Dependency direction: `mrt-alloc <- mrt-gc <- mrt-object <- mrt`.
 //!
-//! The object model is being built (see the project's issue tracker); this crate
-//! currently only fixes its place in the workspace.
+//! Built so far: Python's hashing rules bit-exact with CPython 3.11 ([`hash`]) and
+//! the typed [`Error`]. The runtime, handles and types follow (see
+//! `docs/object_model.md` for the planned layout).
 
+pub mod error;
+pub mod hash;
+
+pub use error::{Error, Result};
 pub use mrt_alloc;
 pub use mrt_gc;
