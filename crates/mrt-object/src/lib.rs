@@ -11,7 +11,9 @@
 
 pub mod error;
 pub mod hash;
+pub mod value;
 
 pub use error::{Error, Result};
 pub use mrt_alloc;
 pub use mrt_gc;
+pub use value::{Decoded, Value};
