@@ -18,3 +18,5 @@ pub use mrt_object as object;
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+pub mod script;
