@@ -1,0 +1,590 @@
+//! [`RawHeap`]: the allocator state machine behind [`Heap`](crate::Heap) (raw layer).
+//!
+//! The state lives in an `UnsafeCell` and every operation takes `&self`, because the
+//! runtime calls the allocator from re-entrant paths (a dealloc inside a callback inside
+//! a dealloc). Soundness of handing out `&mut State` inside each operation rests on:
+//! the heap is `!Sync` (one thread), each public operation derives the `&mut State`
+//! exactly once and passes it down, and the only code it calls out to — the
+//! [`MemorySource`] — may not call back into the heap (its contract, point 3).
+#![allow(unsafe_code)]
+
+use super::large::{LargeHeader, LargeList};
+use super::pool::{self, FreeBlock, NO_CLASS, PoolHeader};
+use super::source::MemorySource;
+use crate::arena::{ArenaTable, NONE};
+use crate::error::{AllocError, AllocErrorKind};
+use crate::size_class::{
+    ARENA_SIZE, LARGE_HEADER_SIZE, NUM_SIZE_CLASSES, POOL_OVERHEAD, POOL_SIZE, POOLS_PER_ARENA,
+    blocks_per_pool, class_block_size, size_class_of,
+};
+use crate::stats::{Counters, HeapStats, snapshot};
+use std::cell::UnsafeCell;
+use std::ptr::{self, NonNull};
+
+struct State {
+    /// `usedpools[c]`: pools of class `c` with a free block (CPython `usedpools`); null
+    /// when there is none — the fast path's only test.
+    usedpools: [*mut PoolHeader; NUM_SIZE_CLASSES],
+    counters: Counters,
+    arenas: ArenaTable,
+    large: LargeList,
+}
+
+/// The allocator core. See the module docs for the aliasing discipline.
+pub(crate) struct RawHeap {
+    state: UnsafeCell<State>,
+    source: Box<dyn MemorySource>,
+    keep_one_empty_arena: bool,
+}
+
+impl RawHeap {
+    pub(crate) fn new(source: Box<dyn MemorySource>, keep_one_empty_arena: bool) -> Self {
+        Self {
+            state: UnsafeCell::new(State {
+                usedpools: [ptr::null_mut(); NUM_SIZE_CLASSES],
+                counters: Counters::new(),
+                arenas: ArenaTable::new(),
+                large: LargeList::new(),
+            }),
+            source,
+            keep_one_empty_arena,
+        }
+    }
+
+    /// The state, for the duration of one operation.
+    ///
+    /// # Safety
+    /// No other reference to the state is alive: call once per public operation, on a
+    /// path that cannot re-enter the heap (see the module docs).
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn state(&self) -> &mut State {
+        // SAFETY: exclusive for this operation (caller); the heap is !Sync.
+        unsafe { &mut *self.state.get() }
+    }
+
+    /// Allocate `size` bytes, 16-aligned.
+    #[inline]
+    pub(crate) fn alloc(&self, size: usize) -> Result<NonNull<u8>, AllocError> {
+        match size_class_of(size) {
+            Some(class) => {
+                // SAFETY: one state borrow for this operation; nothing below re-enters.
+                let st = unsafe { self.state() };
+                let pool = st.usedpools[class];
+                if !pool.is_null() {
+                    // SAFETY: a pool on usedpools[class] is live, of this class, and has
+                    // a non-null free block (pool.rs invariant).
+                    return Ok(unsafe { pop_block(st, pool, class) });
+                }
+                self.alloc_from_new_pool(st, class)
+            }
+            None => self.alloc_large(size),
+        }
+    }
+
+    /// Free a block.
+    ///
+    /// # Safety
+    /// `ptr` came from `alloc(size)` (or `realloc(.., size)`) of this heap and was not
+    /// freed since.
+    #[inline]
+    pub(crate) unsafe fn free(&self, ptr: NonNull<u8>, size: usize) {
+        match size_class_of(size) {
+            Some(class) => {
+                // SAFETY: one state borrow for this operation; nothing below re-enters.
+                let st = unsafe { self.state() };
+                let bp = ptr.as_ptr();
+                let pool = pool::pool_of(bp);
+                // SAFETY: `ptr` is a live block of class `class` (caller), so its pool is
+                // a live, initialised pool of that class holding at least this block.
+                unsafe {
+                    debug_assert_eq!(
+                        (*pool).szidx as usize,
+                        class,
+                        "free({bp:p}, {size}): the block belongs to another size class"
+                    );
+                    debug_assert!((*pool).ref_count > 0);
+                    #[cfg(feature = "poison")]
+                    poison_block(bp, class_block_size(class));
+                    let block = bp.cast::<FreeBlock>();
+                    let last = (*pool).freeblock;
+                    (*block).next = last;
+                    (*pool).freeblock = block;
+                    (*pool).ref_count -= 1;
+                    st.counters.blocks_in_use[class] -= 1;
+                    st.counters.bytes_in_use -= class_block_size(class);
+                    if last.is_null() {
+                        // It was full, so it is on no list and (≥ 2 blocks per pool) it
+                        // is not empty now: it becomes usable again.
+                        pool_was_full(st, pool, class);
+                    } else if (*pool).ref_count == 0 {
+                        self.pool_became_empty(st, pool, class);
+                    }
+                }
+            }
+            // SAFETY: forwarded contract.
+            None => unsafe { self.free_large(ptr, size) },
+        }
+    }
+
+    /// Resize a block; on error the old block is untouched.
+    ///
+    /// # Safety
+    /// As for [`free`](Self::free) with `old_size`.
+    pub(crate) unsafe fn realloc(
+        &self,
+        ptr: NonNull<u8>,
+        old_size: usize,
+        new_size: usize,
+    ) -> Result<NonNull<u8>, AllocError> {
+        if let (Some(a), Some(b)) = (size_class_of(old_size), size_class_of(new_size))
+            && a == b
+        {
+            return Ok(ptr);
+        }
+        let new = self.alloc(new_size)?;
+        // SAFETY: `ptr` is live with at least `old_size` bytes (caller); `new` is a fresh
+        // block of at least `new_size` bytes; distinct live blocks never overlap.
+        unsafe {
+            ptr::copy_nonoverlapping(ptr.as_ptr(), new.as_ptr(), old_size.min(new_size));
+            self.free(ptr, old_size);
+        }
+        Ok(new)
+    }
+
+    /// No pool of `class` has a free block: take an empty pool from the most used arena,
+    /// mapping a new arena if none has one (CPython `allocate_from_new_pool`).
+    #[cold]
+    #[inline(never)]
+    fn alloc_from_new_pool(&self, st: &mut State, class: usize) -> Result<NonNull<u8>, AllocError> {
+        debug_assert!(st.usedpools[class].is_null());
+        let size = class_block_size(class);
+        if st.arenas.usable_head() == NONE {
+            self.new_arena(st, size)?;
+        }
+        let idx = st.arenas.usable_head();
+        let arena = st.arenas.get_mut(idx);
+        let pool = if !arena.freepools.is_null() {
+            let pool = arena.freepools;
+            // SAFETY: pools on an arena's freepools list are initialised, empty headers.
+            arena.freepools = unsafe { (*pool).nextpool };
+            pool
+        } else {
+            debug_assert!((arena.next_untouched as usize) < POOLS_PER_ARENA);
+            // SAFETY: next_untouched < POOLS_PER_ARENA (nfreepools > 0 and the freepools
+            // list is empty), so the pool lies inside the live arena and was never used.
+            unsafe {
+                let pool = arena
+                    .base
+                    .add(arena.next_untouched as usize * POOL_SIZE)
+                    .cast::<PoolHeader>();
+                pool::carve(pool, idx);
+                arena.next_untouched += 1;
+                pool
+            }
+        };
+        st.arenas.took_pool(idx);
+        st.counters.empty_pools -= 1;
+        // SAFETY: `pool` is an empty, initialised pool of a live arena, now on no list.
+        unsafe {
+            (*pool).nextpool = ptr::null_mut();
+            if (*pool).szidx as usize != class {
+                // A pool that last served this class keeps its free list (CPython).
+                pool::init(pool, class, size);
+            }
+            pool::push_front(&mut st.usedpools[class], pool);
+            st.counters.used_pools[class] += 1;
+            st.counters.untouched[class] += pool::untouched_blocks(pool, size);
+            Ok(pop_block(st, pool, class))
+        }
+    }
+
+    /// Map an arena and make it the usable head (CPython `new_arena`).
+    #[cold]
+    #[inline(never)]
+    fn new_arena(&self, st: &mut State, request: usize) -> Result<(), AllocError> {
+        if st.arenas.try_reserve_slot().is_err() {
+            return Err(AllocError::new(request, AllocErrorKind::Metadata));
+        }
+        let Some(base) = self.source.map_arena() else {
+            return Err(AllocError::new(request, AllocErrorKind::ArenaMapFailed));
+        };
+        debug_assert_eq!(base.as_ptr().addr() % ARENA_SIZE, 0, "misaligned arena");
+        st.arenas.insert(base.as_ptr());
+        st.counters.empty_pools += POOLS_PER_ARENA;
+        st.counters.arenas_mapped += 1;
+        let held = self.held(st);
+        st.counters.peak_held = st.counters.peak_held.max(held);
+        Ok(())
+    }
+
+    /// The last block of `pool` was freed: move it to its arena's free pools, re-sort the
+    /// arena, and unmap the arena if it is now entirely free (CPython `insert_to_freepool`).
+    #[cold]
+    #[inline(never)]
+    fn pool_became_empty(&self, st: &mut State, pool: *mut PoolHeader, class: usize) {
+        // SAFETY: `pool` is a live, empty pool of `class` on usedpools[class] (it had a
+        // free block before this free, so it was on the list).
+        let idx = unsafe {
+            pool::unlink(&mut st.usedpools[class], pool);
+            st.counters.untouched[class] -= pool::untouched_blocks(pool, class_block_size(class));
+            (*pool).arenaindex
+        };
+        st.counters.used_pools[class] -= 1;
+        st.counters.empty_pools += 1;
+        let arena = st.arenas.get_mut(idx);
+        // SAFETY: header valid (above); the freepools list is singly linked via nextpool.
+        unsafe { (*pool).nextpool = arena.freepools };
+        arena.freepools = pool;
+        if st.arenas.returned_pool(idx, self.keep_one_empty_arena) {
+            let base = st.arenas.get(idx).base;
+            // SAFETY: every pool of the arena is empty: no live block points into it,
+            // and it is no longer on any list. It came from this source's map_arena.
+            unsafe { self.source.unmap_arena(NonNull::new_unchecked(base)) };
+            st.arenas.release(idx);
+            st.counters.empty_pools -= POOLS_PER_ARENA;
+            st.counters.arenas_released += 1;
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_large(&self, size: usize) -> Result<NonNull<u8>, AllocError> {
+        let total = size
+            .checked_add(LARGE_HEADER_SIZE)
+            .filter(|&t| t <= isize::MAX as usize)
+            .ok_or(AllocError::new(size, AllocErrorKind::TooLarge))?;
+        let Some(raw) = self.source.alloc_large(total) else {
+            return Err(AllocError::new(size, AllocErrorKind::LargeAllocFailed));
+        };
+        // SAFETY: one state borrow for this operation (the source call is over).
+        let st = unsafe { self.state() };
+        // SAFETY: `raw` is valid for `total` bytes, 16-aligned (source contract).
+        unsafe {
+            st.large.push(raw.as_ptr().cast::<LargeHeader>(), size);
+            st.counters.bytes_in_use += size;
+            st.counters.peak_in_use = st.counters.peak_in_use.max(st.counters.bytes_in_use);
+            let held = self.held(st);
+            st.counters.peak_held = st.counters.peak_held.max(held);
+            Ok(NonNull::new_unchecked(raw.as_ptr().add(LARGE_HEADER_SIZE)))
+        }
+    }
+
+    /// # Safety
+    /// `ptr` is a live large allocation of this heap of `size` bytes.
+    #[cold]
+    #[inline(never)]
+    unsafe fn free_large(&self, ptr: NonNull<u8>, size: usize) {
+        // SAFETY: one state borrow, ended before the source is called.
+        let st = unsafe { self.state() };
+        // SAFETY: the header sits LARGE_HEADER_SIZE bytes before the payload (caller).
+        unsafe {
+            let hdr = ptr.as_ptr().sub(LARGE_HEADER_SIZE).cast::<LargeHeader>();
+            debug_assert_eq!(
+                (*hdr).size,
+                size,
+                "free of a large block with the wrong size"
+            );
+            let size = st.large.remove(hdr);
+            st.counters.bytes_in_use -= size;
+            self.source
+                .free_large(NonNull::new_unchecked(hdr.cast()), size + LARGE_HEADER_SIZE);
+        }
+    }
+
+    fn held(&self, st: &State) -> usize {
+        st.arenas.live() * ARENA_SIZE + st.large.bytes + st.large.count * LARGE_HEADER_SIZE
+    }
+
+    /// Bytes currently held from the memory source.
+    #[inline]
+    pub(crate) fn bytes_held(&self) -> usize {
+        // SAFETY: one state borrow for this (read-only) operation.
+        let st = unsafe { self.state() };
+        self.held(st)
+    }
+
+    /// Bytes currently handed out.
+    #[inline]
+    pub(crate) fn bytes_in_use(&self) -> usize {
+        // SAFETY: one state borrow for this (read-only) operation.
+        unsafe { self.state() }.counters.bytes_in_use
+    }
+
+    pub(crate) fn stats(&self) -> HeapStats {
+        // SAFETY: one state borrow for this (read-only) operation.
+        let st = unsafe { self.state() };
+        snapshot(
+            &st.counters,
+            st.arenas.live(),
+            st.large.count,
+            st.large.bytes,
+            st.arenas.metadata_bytes(),
+        )
+    }
+
+    /// Walk every arena, pool, free list, pool list and large allocation; recompute every
+    /// counter and compare. Bounded walks: a corrupted list yields `false`, not a hang.
+    pub(crate) fn check_invariants(&self) -> bool {
+        // SAFETY: one state borrow for this (read-only) operation.
+        let st = unsafe { self.state() };
+        // SAFETY: the walk only dereferences pools of live arenas, found from the arena
+        // table, and checks every link's bounds before following it.
+        unsafe { check(st) }
+    }
+}
+
+/// Hand out the first free block of `pool` (the fast path of CPython `pymalloc_alloc`).
+///
+/// # Safety
+/// `pool` is a live pool of `class` on `usedpools[class]` with a non-null `freeblock`.
+#[inline(always)]
+unsafe fn pop_block(st: &mut State, pool: *mut PoolHeader, class: usize) -> NonNull<u8> {
+    let size = class_block_size(class);
+    // SAFETY: the header is valid and `freeblock` a free block of this pool (caller).
+    unsafe {
+        debug_assert_eq!((*pool).szidx as usize, class);
+        let bp = (*pool).freeblock;
+        debug_assert!(!bp.is_null());
+        (*pool).ref_count += 1;
+        let next = (*bp).next;
+        (*pool).freeblock = next;
+        if next.is_null() {
+            pool_free_list_empty(st, pool, class);
+        }
+        st.counters.blocks_in_use[class] += 1;
+        st.counters.bytes_in_use += size;
+        if st.counters.bytes_in_use > st.counters.peak_in_use {
+            st.counters.peak_in_use = st.counters.bytes_in_use;
+        }
+        NonNull::new_unchecked(bp.cast())
+    }
+}
+
+/// The free list of `pool` ran dry: carve a never-used block, or, if the pool is full,
+/// take it off `usedpools` (CPython `pymalloc_pool_extend`).
+///
+/// # Safety
+/// `pool` is a live pool of `class` on `usedpools[class]` with a null `freeblock`.
+#[cold]
+#[inline(never)]
+unsafe fn pool_free_list_empty(st: &mut State, pool: *mut PoolHeader, class: usize) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if pool::extend(pool, class_block_size(class)) {
+            st.counters.untouched[class] -= 1;
+        } else {
+            pool::unlink(&mut st.usedpools[class], pool);
+        }
+    }
+}
+
+/// A block was freed into the full `pool`: it has a free block again, so it goes to the
+/// front of `usedpools[class]`, where the next allocation of the class finds it.
+///
+/// # Safety
+/// `pool` is a live pool of `class` on no list, with one free block now.
+#[cold]
+#[inline(never)]
+unsafe fn pool_was_full(st: &mut State, pool: *mut PoolHeader, class: usize) {
+    // SAFETY: forwarded from the caller.
+    unsafe { pool::push_front(&mut st.usedpools[class], pool) };
+}
+
+/// Fill a freed block with `0xDB`, except the free-list link word.
+///
+/// # Safety
+/// `bp` is a block of `size` bytes that nothing uses any more.
+#[cfg(feature = "poison")]
+#[inline]
+unsafe fn poison_block(bp: *mut u8, size: usize) {
+    let link = size_of::<*mut FreeBlock>();
+    // SAFETY: the block has `size` ≥ 16 > link bytes and is unused (caller).
+    unsafe { ptr::write_bytes(bp.add(link), crate::POISON_BYTE, size - link) };
+}
+
+impl Drop for RawHeap {
+    /// Unmap every arena and free every outstanding large allocation. Blocks still held
+    /// by the owner dangle afterwards; not using them is the owner's responsibility.
+    fn drop(&mut self) {
+        let st = self.state.get_mut();
+        let bases: Vec<*mut u8> = st
+            .arenas
+            .live_indices()
+            .map(|i| st.arenas.get(i).base)
+            .collect();
+        for base in bases {
+            // SAFETY: a live arena from this source; the heap is going away.
+            unsafe { self.source.unmap_arena(NonNull::new_unchecked(base)) };
+        }
+        st.arenas.clear();
+        while !st.large.head.is_null() {
+            let hdr = st.large.head;
+            // SAFETY: `hdr` is on the list; it came from alloc_large(size + header).
+            unsafe {
+                let size = st.large.remove(hdr);
+                self.source
+                    .free_large(NonNull::new_unchecked(hdr.cast()), size + LARGE_HEADER_SIZE);
+            }
+        }
+        st.usedpools = [ptr::null_mut(); NUM_SIZE_CLASSES];
+    }
+}
+
+/// The invariant walker behind [`RawHeap::check_invariants`].
+///
+/// # Safety
+/// `st` is the state of a heap whose arenas are all live mappings.
+unsafe fn check(st: &State) -> bool {
+    macro_rules! ensure {
+        ($cond:expr) => {
+            if !$cond {
+                if cfg!(debug_assertions) {
+                    eprintln!("mrt-alloc invariant failed: {}", stringify!($cond));
+                }
+                return false;
+            }
+        };
+    }
+    ensure!(st.arenas.check());
+    let mut blocks = [0usize; NUM_SIZE_CLASSES];
+    let mut pools = [0usize; NUM_SIZE_CLASSES];
+    let mut untouched = [0usize; NUM_SIZE_CLASSES];
+    let mut usable_pools = [0usize; NUM_SIZE_CLASSES];
+    let mut empty_pools = 0usize;
+    for idx in st.arenas.live_indices() {
+        let arena = st.arenas.get(idx);
+        let base = arena.base;
+        ensure!(base.addr().is_multiple_of(ARENA_SIZE));
+        ensure!(arena.next_untouched as usize <= POOLS_PER_ARENA);
+        let in_arena = |p: *const PoolHeader| {
+            p.addr() >= base.addr()
+                && p.addr() < base.addr() + arena.next_untouched as usize * POOL_SIZE
+                && p.addr().is_multiple_of(POOL_SIZE)
+        };
+        // The free pools.
+        let mut is_free = [false; POOLS_PER_ARENA];
+        let mut free_listed = 0usize;
+        let mut p = arena.freepools;
+        while !p.is_null() {
+            ensure!(in_arena(p) && free_listed < POOLS_PER_ARENA);
+            let k = (p.addr() - base.addr()) / POOL_SIZE;
+            ensure!(!is_free[k]);
+            is_free[k] = true;
+            free_listed += 1;
+            // SAFETY: `p` is a carved pool of this live arena (checked above).
+            unsafe {
+                ensure!((*p).ref_count == 0 && (*p).arenaindex == idx);
+                p = (*p).nextpool;
+            }
+        }
+        let never = POOLS_PER_ARENA - arena.next_untouched as usize;
+        ensure!(arena.nfreepools as usize == free_listed + never);
+        empty_pools += free_listed + never;
+        // The used pools: every carved pool not on the free list.
+        for (k, &free) in is_free
+            .iter()
+            .enumerate()
+            .take(arena.next_untouched as usize)
+        {
+            if free {
+                continue;
+            }
+            // SAFETY: pool `k` < next_untouched is a carved pool of this live arena.
+            unsafe {
+                let pool = base.add(k * POOL_SIZE).cast::<PoolHeader>();
+                ensure!((*pool).arenaindex == idx && (*pool).szidx != NO_CLASS);
+                let class = (*pool).szidx as usize;
+                ensure!(class < NUM_SIZE_CLASSES);
+                let size = class_block_size(class);
+                let cap = blocks_per_pool(class);
+                let used = (*pool).ref_count as usize;
+                ensure!(used >= 1 && used <= cap);
+                ensure!((*pool).maxnextoffset as usize == POOL_SIZE - size);
+                let next = (*pool).nextoffset as usize;
+                ensure!(
+                    next >= POOL_OVERHEAD + size && (next - POOL_OVERHEAD).is_multiple_of(size)
+                );
+                ensure!(next <= POOL_SIZE);
+                let tail = pool::untouched_blocks(pool, size);
+                // Walk the free list: in bounds, on a block boundary, below nextoffset,
+                // no duplicates, no cycle.
+                let mut seen = [0u64; 4];
+                let mut nfree = 0usize;
+                let mut b = (*pool).freeblock;
+                while !b.is_null() {
+                    let off = b.addr().wrapping_sub(pool.addr());
+                    ensure!(off >= POOL_OVERHEAD && off < next && nfree < cap);
+                    ensure!((off - POOL_OVERHEAD).is_multiple_of(size));
+                    let i = (off - POOL_OVERHEAD) / size;
+                    ensure!(seen[i / 64] & (1 << (i % 64)) == 0);
+                    seen[i / 64] |= 1 << (i % 64);
+                    nfree += 1;
+                    b = (*b).next;
+                }
+                ensure!(used + nfree + tail == cap);
+                // Full ⇔ no free block (never-used blocks are carved eagerly one at a time).
+                ensure!((*pool).freeblock.is_null() == (used == cap));
+                if used < cap {
+                    usable_pools[class] += 1;
+                }
+                blocks[class] += used;
+                pools[class] += 1;
+                untouched[class] += tail;
+            }
+        }
+    }
+    // The usedpools lists: exactly the pools of each class with a free block.
+    let total_pools = st.arenas.live() * POOLS_PER_ARENA;
+    for (class, &head) in st.usedpools.iter().enumerate() {
+        let mut n = 0usize;
+        let mut prev: *mut PoolHeader = ptr::null_mut();
+        let mut p = head;
+        while !p.is_null() {
+            ensure!(n < total_pools);
+            // SAFETY: pools on usedpools lists are live headers; the count bound above
+            // stops a cycle and the final count check catches foreign pointers.
+            unsafe {
+                ensure!((*p).prevpool == prev);
+                ensure!((*p).szidx as usize == class && !(*p).freeblock.is_null());
+                prev = p;
+                p = (*p).nextpool;
+            }
+            n += 1;
+        }
+        ensure!(n == usable_pools[class]);
+    }
+    // Large allocations.
+    let mut large_count = 0usize;
+    let mut large_bytes = 0usize;
+    let mut prev: *mut LargeHeader = ptr::null_mut();
+    let mut h = st.large.head;
+    while !h.is_null() {
+        ensure!(large_count < st.large.count);
+        // SAFETY: headers on the large list are live allocations of this heap.
+        unsafe {
+            ensure!((*h).prev == prev && h.addr().is_multiple_of(crate::ALIGNMENT));
+            large_count += 1;
+            large_bytes += (*h).size;
+            prev = h;
+            h = (*h).next;
+        }
+    }
+    ensure!(large_count == st.large.count && large_bytes == st.large.bytes);
+    // Counters against the walk.
+    let c = &st.counters;
+    ensure!(c.blocks_in_use == blocks);
+    ensure!(c.used_pools == pools);
+    ensure!(c.untouched == untouched);
+    ensure!(c.empty_pools == empty_pools);
+    let small: usize = (0..NUM_SIZE_CLASSES)
+        .map(|i| blocks[i] * class_block_size(i))
+        .sum();
+    ensure!(c.bytes_in_use == small + large_bytes);
+    ensure!(c.peak_in_use >= c.bytes_in_use);
+    let stats = snapshot(c, st.arenas.live(), large_count, large_bytes, 0);
+    ensure!(stats.unaccounted_bytes() == 0);
+    ensure!(stats.peak_bytes_held >= stats.bytes_held);
+    ensure!(c.arenas_mapped - c.arenas_released == st.arenas.live() as u64);
+    true
+}

@@ -1,0 +1,348 @@
+//! Behavioural tests of the heap: draining, arena preference, failures, independence.
+#![allow(unsafe_code)] // tests free what they allocate
+
+use mrt_alloc::{
+    ARENA_SIZE, AllocErrorKind, FailingSource, Heap, HeapConfig, POOL_SIZE, POOLS_PER_ARENA,
+    blocks_per_pool,
+};
+use std::collections::HashMap;
+use std::ptr::NonNull;
+
+/// A tiny deterministic PRNG (xorshift64*), so tests need no extra dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            v.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+#[test]
+fn a_spike_of_100_mb_is_returned_to_the_os() {
+    let heap = Heap::new();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut blocks = Vec::new();
+    let mut total = 0usize;
+    while total < 100 << 20 {
+        let size = 16 + rng.below(497);
+        blocks.push((heap.try_alloc(size).unwrap(), size));
+        total += size;
+    }
+    let spike = heap.stats();
+    assert!(spike.arena_bytes >= 100 << 20, "{spike}");
+    assert!(heap.check_invariants());
+    rng.shuffle(&mut blocks);
+    for (p, size) in blocks {
+        // SAFETY: allocated above with this size, freed once.
+        unsafe { heap.free(p, size) };
+    }
+    let after = heap.stats();
+    assert!(heap.check_invariants());
+    assert_eq!(after.bytes_in_use, 0);
+    assert_eq!(after.arenas_mapped, spike.arenas as u64);
+    assert!(
+        after.arenas_released * 100 >= after.arenas_mapped * 95,
+        "only {} of {} arenas returned\n{after}",
+        after.arenas_released,
+        after.arenas_mapped
+    );
+    assert!(after.arenas <= 1, "{after}");
+    assert_eq!(
+        after.bytes_returned_to_os,
+        after.arenas_released * ARENA_SIZE as u64
+    );
+    assert!(after.peak_bytes_held >= spike.bytes_held);
+    assert!(after.peak_bytes_in_use >= 100 << 20);
+}
+
+#[test]
+fn allocating_from_the_most_used_arena_lets_the_others_drain() {
+    const ARENAS: usize = 10;
+    let heap = Heap::with_config(HeapConfig::new().keep_one_empty_arena(false));
+    let per_pool = blocks_per_pool(0);
+    // Fill ten arenas with 16-byte blocks, grouped by pool.
+    let mut pools: HashMap<usize, Vec<NonNull<u8>>> = HashMap::new();
+    for _ in 0..ARENAS * POOLS_PER_ARENA * per_pool {
+        let p = heap.try_alloc(16).unwrap();
+        pools
+            .entry(p.as_ptr().addr() & !(POOL_SIZE - 1))
+            .or_default()
+            .push(p);
+    }
+    assert_eq!(heap.stats().arenas, ARENAS);
+    // Empty every other pool of every arena: each arena is half used.
+    let mut old: Vec<Vec<NonNull<u8>>> = Vec::new();
+    for (addr, blocks) in pools {
+        if (addr / POOL_SIZE) % 2 == 0 {
+            for p in blocks {
+                // SAFETY: allocated above with size 16, freed once.
+                unsafe { heap.free(p, 16) };
+            }
+        } else {
+            old.push(blocks);
+        }
+    }
+    let half = heap.stats();
+    assert_eq!(half.arenas, ARENAS);
+    assert_eq!(half.empty_pools, ARENAS * POOLS_PER_ARENA / 2);
+    // Replace the old pools one by one, in random order, with as many new blocks.
+    let mut rng = Rng(42);
+    rng.shuffle(&mut old);
+    let mut new = Vec::new();
+    for blocks in old {
+        for p in blocks {
+            // SAFETY: allocated above with size 16, freed once.
+            unsafe { heap.free(p, 16) };
+        }
+        for _ in 0..per_pool {
+            new.push(heap.try_alloc(16).unwrap());
+        }
+        assert!(heap.check_invariants());
+    }
+    let end = heap.stats();
+    // The live data is five arenas' worth; the preference packs it into about that many.
+    assert_eq!(
+        end.small_blocks_in_use,
+        ARENAS / 2 * POOLS_PER_ARENA * per_pool
+    );
+    assert!(end.arenas <= ARENAS / 2 + 1, "{end}");
+    assert!(end.arenas_released as usize >= ARENAS / 2 - 1, "{end}");
+    for p in new {
+        // SAFETY: allocated above with size 16, freed once.
+        unsafe { heap.free(p, 16) };
+    }
+    assert_eq!(heap.stats().arenas, 0);
+}
+
+#[test]
+fn allocation_failure_is_a_value_and_the_heap_stays_usable() {
+    let source = FailingSource::new();
+    let heap = Heap::with_config(HeapConfig::new().source(source.clone()));
+    let a = heap.try_alloc(100).unwrap();
+    // SAFETY: `a` has 100 writable bytes.
+    unsafe { a.as_ptr().write_bytes(0xA5, 100) };
+    let big = heap.try_alloc(10_000).unwrap();
+    let before = heap.stats();
+    assert_eq!(source.held(), before.bytes_held);
+
+    // No more memory from the source at all.
+    source.set_limit(Some(source.held()));
+    let err = heap.try_alloc(20_000).unwrap_err();
+    assert_eq!(err.kind(), AllocErrorKind::LargeAllocFailed);
+    assert_eq!(err.size(), 20_000);
+    assert!(err.to_string().contains("20000"));
+    // Fill the arena we have, then the next small request needs a new arena and fails.
+    let mut filled = Vec::new();
+    let err = loop {
+        match heap.try_alloc(512) {
+            Ok(p) => filled.push(p),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.kind(), AllocErrorKind::ArenaMapFailed);
+    assert!(heap.check_invariants());
+    assert_eq!(heap.stats().arenas, 1);
+    // A failed realloc leaves the old block untouched.
+    // SAFETY: `a` is live with size 100.
+    let err = unsafe { heap.try_realloc(a, 100, 50_000) }.unwrap_err();
+    assert_eq!(err.kind(), AllocErrorKind::LargeAllocFailed);
+    // SAFETY: `a` is still live with 100 bytes.
+    assert!(
+        unsafe { std::slice::from_raw_parts(a.as_ptr(), 100) }
+            .iter()
+            .all(|&b| b == 0xA5)
+    );
+    assert!(source.failures() >= 3);
+    assert!(heap.check_invariants());
+
+    // Freeing makes room again within the held arena.
+    let p = filled.pop().unwrap();
+    // SAFETY: allocated above with size 512.
+    unsafe { heap.free(p, 512) };
+    filled.push(heap.try_alloc(512).unwrap());
+    // Lift the limit: everything works again.
+    source.set_limit(None);
+    // SAFETY: `a` is live with size 100.
+    let a = unsafe { heap.try_realloc(a, 100, 50_000) }.unwrap();
+    // SAFETY: the first 100 bytes were copied.
+    assert!(
+        unsafe { std::slice::from_raw_parts(a.as_ptr(), 100) }
+            .iter()
+            .all(|&b| b == 0xA5)
+    );
+    filled.push(heap.try_alloc(512).unwrap());
+    assert!(heap.check_invariants());
+    // SAFETY: all allocated above with these sizes, freed once.
+    unsafe {
+        heap.free(a, 50_000);
+        heap.free(big, 10_000);
+        for p in filled {
+            heap.free(p, 512);
+        }
+    }
+    assert_eq!(heap.stats().bytes_in_use, 0);
+    assert!(heap.check_invariants());
+    // On command (the retained empty arena still serves small requests).
+    source.set_fail(true);
+    assert_eq!(
+        heap.try_alloc(600).unwrap_err().kind(),
+        AllocErrorKind::LargeAllocFailed
+    );
+    let small = heap.try_alloc(1).unwrap();
+    // SAFETY: allocated above with size 1.
+    unsafe { heap.free(small, 1) };
+    source.set_fail(false);
+    drop(heap);
+    assert_eq!(
+        source.held(),
+        0,
+        "dropping the heap returns everything to the source"
+    );
+}
+
+#[test]
+fn two_heaps_are_independent() {
+    let h1 = Heap::new();
+    let h2 = Heap::new();
+    let a: Vec<_> = (0..1000).map(|i| h1.try_alloc(i % 600).unwrap()).collect();
+    let b: Vec<_> = (0..10).map(|_| h2.try_alloc(48).unwrap()).collect();
+    assert_eq!(h2.stats().small_blocks_in_use, 10);
+    assert_eq!(h2.stats().large_count, 0);
+    assert!(h1.stats().large_count > 0);
+    for (i, p) in a.into_iter().enumerate() {
+        // SAFETY: allocated from h1 with this size.
+        unsafe { h1.free(p, i % 600) };
+    }
+    assert_eq!(h1.bytes_in_use(), 0);
+    assert_eq!(h2.bytes_in_use(), 10 * 48);
+    drop(h1);
+    for p in &b {
+        // SAFETY: h2's blocks are still live after h1 is gone.
+        unsafe { p.as_ptr().write_bytes(7, 48) };
+    }
+    for p in b {
+        // SAFETY: allocated from h2 with size 48.
+        unsafe { h2.free(p, 48) };
+    }
+    assert!(h2.check_invariants());
+}
+
+#[test]
+fn new_heap_holds_nothing_and_zero_sized_requests_work() {
+    let heap = Heap::new();
+    let s = heap.stats();
+    assert_eq!((s.arenas, s.bytes_held, s.metadata_bytes), (0, 0, 0));
+    let p = heap.try_alloc(0).unwrap();
+    let q = heap.try_alloc(0).unwrap();
+    assert_ne!(p, q);
+    assert_eq!(heap.bytes_in_use(), 32);
+    // SAFETY: allocated above with size 0.
+    unsafe {
+        heap.free(p, 0);
+        heap.free(q, 0);
+    }
+    assert!(heap.check_invariants());
+}
+
+#[test]
+fn realloc_moves_between_classes_and_keeps_contents() {
+    let heap = Heap::new();
+    let mut p = heap.try_alloc(10).unwrap();
+    let mut size = 10;
+    // SAFETY: `p` has `size` bytes.
+    unsafe { p.as_ptr().write_bytes(0x5A, size) };
+    for new_size in [12, 16, 17, 200, 512, 513, 4000, 100_000, 600, 300, 1] {
+        // SAFETY: `p` is live with `size` bytes.
+        let q = unsafe { heap.try_realloc(p, size, new_size) }.unwrap();
+        if Heap::size_class_of(size).is_some()
+            && Heap::size_class_of(size) == Heap::size_class_of(new_size)
+        {
+            assert_eq!(p, q, "same class reallocs in place");
+        }
+        let keep = size.min(new_size);
+        // SAFETY: `q` has at least `keep` initialised bytes.
+        assert!(
+            unsafe { std::slice::from_raw_parts(q.as_ptr(), keep) }
+                .iter()
+                .all(|&b| b == 0x5A)
+        );
+        // SAFETY: `q` has `new_size` bytes.
+        unsafe { q.as_ptr().write_bytes(0x5A, new_size) };
+        p = q;
+        size = new_size;
+        assert!(heap.check_invariants());
+        assert_eq!(
+            heap.bytes_in_use(),
+            if size <= 512 {
+                Heap::block_size(size)
+            } else {
+                size
+            }
+        );
+    }
+    // SAFETY: live with `size`.
+    unsafe { heap.free(p, size) };
+}
+
+#[test]
+fn dropping_a_heap_frees_outstanding_blocks() {
+    // Under valgrind's leak check this proves the large blocks are freed too.
+    let source = FailingSource::new();
+    let heap = Heap::with_config(HeapConfig::new().source(source.clone()));
+    for i in 0..5000 {
+        heap.try_alloc(i % 2000).unwrap();
+    }
+    assert!(source.held() > 0);
+    drop(heap);
+    assert_eq!(source.held(), 0);
+}
+
+#[test]
+fn the_retained_empty_arena_is_reused_then_released_on_drop() {
+    let heap = Heap::new();
+    let p = heap.try_alloc(64).unwrap();
+    // SAFETY: allocated above with size 64.
+    unsafe { heap.free(p, 64) };
+    let s = heap.stats();
+    assert_eq!(
+        (s.arenas, s.arenas_released, s.empty_pools),
+        (1, 0, POOLS_PER_ARENA)
+    );
+    let q = heap.try_alloc(64).unwrap();
+    assert_eq!(heap.stats().arenas_mapped, 1, "no new mapping");
+    // SAFETY: allocated above with size 64.
+    unsafe { heap.free(q, 64) };
+    let heap = Heap::with_config(HeapConfig::new().keep_one_empty_arena(false));
+    let p = heap.try_alloc(64).unwrap();
+    // SAFETY: allocated above with size 64.
+    unsafe { heap.free(p, 64) };
+    let s = heap.stats();
+    assert_eq!((s.arenas, s.arenas_released, s.bytes_held), (0, 1, 0));
+}
+
+#[cfg(feature = "poison")]
+#[test]
+fn freed_blocks_are_poisoned() {
+    let heap = Heap::new();
+    let keep = heap.try_alloc(64).unwrap(); // keeps the pool (and arena) alive
+    let p = heap.try_alloc(64).unwrap();
+    // SAFETY: 64 writable bytes.
+    unsafe { p.as_ptr().write_bytes(0, 64) };
+    // SAFETY: allocated above with size 64.
+    unsafe { heap.free(p, 64) };
+    // SAFETY: the pool is still mapped (`keep` lives in it); we only read bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(p.as_ptr(), 64) };
+    assert!(bytes[8..].iter().all(|&b| b == mrt_alloc::POISON_BYTE));
+    // SAFETY: allocated above with size 64.
+    unsafe { heap.free(keep, 64) };
+}
