@@ -12,9 +12,11 @@
 //! Errors carry the 1-based line number; the command prints them and exits with 2.
 
 mod check;
+mod generate;
 mod parse;
 
 pub use check::{Type, check};
+pub use generate::{SplitMix64, generate};
 pub use parse::{parse, parse_line};
 
 use std::fmt;
