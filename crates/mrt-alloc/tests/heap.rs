@@ -8,6 +8,17 @@ use mrt_alloc::{
 use std::collections::HashMap;
 use std::ptr::NonNull;
 
+/// Whether the `n` bytes at `p` all equal `byte`.
+///
+/// # Safety
+/// `p` is valid for reads of `n` initialised bytes.
+unsafe fn all_eq(p: NonNull<u8>, n: usize, byte: u8) -> bool {
+    // SAFETY: forwarded from the caller.
+    unsafe { std::slice::from_raw_parts(p.as_ptr(), n) }
+        .iter()
+        .all(|&b| b == byte)
+}
+
 /// A tiny deterministic PRNG (xorshift64*), so tests need no extra dependency.
 struct Rng(u64);
 impl Rng {
@@ -83,7 +94,7 @@ fn allocating_from_the_most_used_arena_lets_the_others_drain() {
     // Empty every other pool of every arena: each arena is half used.
     let mut old: Vec<Vec<NonNull<u8>>> = Vec::new();
     for (addr, blocks) in pools {
-        if (addr / POOL_SIZE) % 2 == 0 {
+        if (addr / POOL_SIZE).is_multiple_of(2) {
             for p in blocks {
                 // SAFETY: allocated above with size 16, freed once.
                 unsafe { heap.free(p, 16) };
@@ -157,11 +168,8 @@ fn allocation_failure_is_a_value_and_the_heap_stays_usable() {
     let err = unsafe { heap.try_realloc(a, 100, 50_000) }.unwrap_err();
     assert_eq!(err.kind(), AllocErrorKind::LargeAllocFailed);
     // SAFETY: `a` is still live with 100 bytes.
-    assert!(
-        unsafe { std::slice::from_raw_parts(a.as_ptr(), 100) }
-            .iter()
-            .all(|&b| b == 0xA5)
-    );
+    let ok = unsafe { all_eq(a, 100, 0xA5) };
+    assert!(ok);
     assert!(source.failures() >= 3);
     assert!(heap.check_invariants());
 
@@ -175,11 +183,8 @@ fn allocation_failure_is_a_value_and_the_heap_stays_usable() {
     // SAFETY: `a` is live with size 100.
     let a = unsafe { heap.try_realloc(a, 100, 50_000) }.unwrap();
     // SAFETY: the first 100 bytes were copied.
-    assert!(
-        unsafe { std::slice::from_raw_parts(a.as_ptr(), 100) }
-            .iter()
-            .all(|&b| b == 0xA5)
-    );
+    let ok = unsafe { all_eq(a, 100, 0xA5) };
+    assert!(ok);
     filled.push(heap.try_alloc(512).unwrap());
     assert!(heap.check_invariants());
     // SAFETY: all allocated above with these sizes, freed once.
@@ -271,11 +276,8 @@ fn realloc_moves_between_classes_and_keeps_contents() {
         }
         let keep = size.min(new_size);
         // SAFETY: `q` has at least `keep` initialised bytes.
-        assert!(
-            unsafe { std::slice::from_raw_parts(q.as_ptr(), keep) }
-                .iter()
-                .all(|&b| b == 0x5A)
-        );
+        let ok = unsafe { all_eq(q, keep, 0x5A) };
+        assert!(ok);
         // SAFETY: `q` has `new_size` bytes.
         unsafe { q.as_ptr().write_bytes(0x5A, new_size) };
         p = q;
