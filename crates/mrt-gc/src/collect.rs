@@ -1,0 +1,653 @@
+//! The collection itself: CPython 3.11's `Modules/gcmodule.c`, phase by phase.
+//!
+//! Read `docs/cycle_collector.md` first. Each function below names the CPython
+//! function it mirrors and states its contract. The lists involved:
+//!
+//! * `young`: the generation being collected, with every younger generation
+//!   merged into it;
+//! * `old`: the next older generation (or `young` itself in a full collection),
+//!   where survivors go;
+//! * `unreachable`: built by `move_unreachable`; after `move_legacy_finalizers`
+//!   it is an ordinary list of objects that will be finalized and cleared;
+//! * `finalizers`: unreachable objects with legacy finalizers and everything
+//!   reachable from them (uncollectable).
+//!
+//! No recursion anywhere: reachability is propagated by appending to the list
+//! being scanned (`move_unreachable`, `move_legacy_finalizer_reachable`).
+
+use std::io::Write;
+use std::time::Instant;
+
+use crate::collector::{NUM_GENERATIONS, State};
+use crate::raw::{GcHost, UntrackPass};
+use crate::panics::Panics;
+use crate::raw::*;
+use crate::stats::*;
+use crate::validate::{FlagState, validate_list};
+
+/// Run `host.traverse(o, visit)`, recording a panic (see `panics.rs`).
+#[inline(always)]
+fn traverse_guarded<H: GcHost>(
+    host: &H,
+    o: GcRef,
+    panics: &Panics,
+    visit: &mut impl FnMut(GcRef),
+) {
+    if panics.call(|| host.traverse(o, visit)).is_none() {
+        panics.set_traverse_failed();
+    }
+}
+
+/// Mirrors `_PyObject_GC_UNTRACK`: unlink and drop every flag but FINALIZED.
+#[inline]
+pub(crate) fn untrack_raw(o: GcRef) {
+    gc_list_remove(o);
+    o.set_raw_prev(o.raw_prev() & PREV_MASK_FINALIZED);
+}
+
+/// Mirrors `update_refs`.
+///
+/// **Contracts.** Entry: `containers` is a list whose objects all have
+/// COLLECTING clear. Exit: every object has COLLECTING set and
+/// `gc_refs == refcount`; the `prev` links are overwritten (only `next` links
+/// are valid until `move_unreachable` restores them).
+pub(crate) fn update_refs<H: GcHost>(containers: GcRef, host: &H) {
+    let mut gc = containers.next();
+    while gc != containers {
+        let rc = host.refcount(gc);
+        // A tracked object never has refcount 0: it would have been freed.
+        debug_assert!(rc != 0, "tracked object with refcount 0 (type {})", host.type_name(gc));
+        gc.reset_gc_refs(rc);
+        gc = gc.next();
+    }
+}
+
+/// Mirrors `subtract_refs` with `visit_decref`.
+///
+/// **Contracts.** Entry: as `update_refs`' exit. Exit: for every object,
+/// `gc_refs` = refcount minus the references to it from objects in
+/// `containers`; `gc_refs > 0` means "referenced from outside the set"
+/// (including from older generations: a young collection treats them as roots).
+pub(crate) fn subtract_refs<H: GcHost>(containers: GcRef, host: &H, panics: &Panics) {
+    let mut visit = |op: GcRef| {
+        // Only objects of the generation being collected have COLLECTING set.
+        if op.collecting() {
+            op.dec_gc_refs();
+        }
+    };
+    let mut gc = containers.next();
+    while gc != containers {
+        traverse_guarded(host, gc, panics, &mut visit);
+        gc = gc.next();
+    }
+}
+
+/// Mirrors `visit_reachable`: `op` is referenced by an object known reachable.
+#[inline(always)]
+fn visit_reachable(op: GcRef, reachable: GcRef) {
+    // Objects of other generations, and those already scanned by
+    // move_unreachable (COLLECTING cleared), are ignored.
+    if !op.collecting() {
+        return;
+    }
+    debug_assert!(op.tracked());
+    if op.unreachable_bit() {
+        // It had gc_refs == 0 when move_unreachable got to it, but it is
+        // reachable after all: move it back to the end of `young`, where
+        // move_unreachable will see it again.
+        unlink_from_unreachable(op);
+        gc_list_append(op, reachable);
+        op.set_gc_refs(1);
+    } else if op.gc_refs() == 0 {
+        // Not scanned yet: just tell move_unreachable it is reachable.
+        op.set_gc_refs(1);
+    }
+    // Else gc_refs > 0: move_unreachable will scan it anyway.
+}
+
+/// Mirrors `move_unreachable`. Returns how many objects stayed in `young`.
+///
+/// **Contracts.** Entry: `young` as `subtract_refs`' exit; `unreachable` an
+/// empty list. Exit: `young` holds exactly the objects reachable from an
+/// object with `gc_refs > 0`, with valid `prev` links and COLLECTING clear;
+/// `unreachable` holds the rest with COLLECTING and NEXT_MASK_UNREACHABLE set
+/// on each (its head's next is clean).
+///
+/// Loop invariant: objects left of `gc` in `young` are reachable and scanned
+/// (COLLECTING clear, prev relinked); `unreachable`'s nodes carry the mask.
+pub(crate) fn move_unreachable<H: GcHost>(
+    young: GcRef,
+    unreachable: GcRef,
+    host: &H,
+    panics: &Panics,
+) -> usize {
+    let mut prev = young;
+    let mut gc = young.next();
+    let mut reachable = 0usize;
+    let mut visit = |op: GcRef| visit_reachable(op, young);
+    while gc != young {
+        if gc.gc_refs() != 0 {
+            // Definitely reachable from outside: traverse it; this may append
+            // objects to `young` (and change gc's next if gc is the tail), so
+            // the next object is read only afterwards.
+            traverse_guarded(host, gc, panics, &mut visit);
+            // Relink gc_prev to the previous element; gc leaves COLLECTING.
+            gc.set_prev(prev);
+            gc.clear_collecting();
+            prev = gc;
+            reachable += 1;
+        } else {
+            // Maybe unreachable: move it to `unreachable` for now. `young` is
+            // singly linked during this loop, so only prev.next is fixed.
+            prev.set_raw_next(gc.raw_next());
+            let last = unreachable.prev();
+            // Every node in unreachable carries the mask; this may pollute
+            // the head's next too, repaired after the loop.
+            last.set_raw_next(NEXT_MASK_UNREACHABLE | gc.addr());
+            gc.set_prev(last);
+            gc.set_raw_next(NEXT_MASK_UNREACHABLE | unreachable.addr());
+            unreachable.set_raw_prev(gc.addr());
+        }
+        gc = GcRef::from_addr(prev.raw_next());
+    }
+    // young's prev must be the last element remaining in the list.
+    young.set_raw_prev(prev.addr());
+    unreachable.set_raw_next(unreachable.raw_next() & !NEXT_MASK_UNREACHABLE);
+    reachable
+}
+
+/// Mirrors `deduce_unreachable`. Returns the number of objects left in `base`.
+///
+/// **Contracts.** Entry: `base` with COLLECTING and UNREACHABLE clear;
+/// `unreachable` any header (reinitialized). Exit: `base` holds the objects
+/// reachable from outside it (flags clear), `unreachable` the others
+/// (COLLECTING and UNREACHABLE set). If any `traverse` panicked in this
+/// collection, nothing is declared unreachable (everything stays in `base`).
+pub(crate) fn deduce_unreachable<H: GcHost>(
+    base: GcRef,
+    unreachable: GcRef,
+    host: &H,
+    panics: &Panics,
+) -> usize {
+    validate_list(base, FlagState::CollectingClearUnreachableClear);
+    update_refs(base, host); // gc_prev holds gc_refs from here...
+    subtract_refs(base, host, panics);
+    gc_list_init(unreachable);
+    let mut reachable = move_unreachable(base, unreachable, host, panics); // ...to here
+    validate_list(base, FlagState::CollectingClearUnreachableClear);
+    validate_list(unreachable, FlagState::CollectingSetUnreachableSet);
+    if panics.traverse_failed() {
+        // The reachability result may be wrong: keep everything.
+        clear_unreachable_mask(unreachable);
+        reachable += gc_list_size(unreachable);
+        gc_list_clear_collecting(unreachable);
+        gc_list_merge(unreachable, base);
+    }
+    reachable
+}
+
+/// Mirrors `untrack_tuples` (pass `EveryCollection`) and `untrack_dicts`
+/// (pass `FullCollection`). Returns the number of objects untracked.
+///
+/// **Contracts.** Entry/exit: `young` a normal list of survivors with flags
+/// clear; objects the host asks for are unlinked and untracked.
+pub(crate) fn untrack_survivors<H: GcHost>(young: GcRef, host: &H, pass: UntrackPass) -> usize {
+    if !H::UNTRACKS {
+        return 0;
+    }
+    let mut n = 0;
+    let mut gc = young.next();
+    while gc != young {
+        let next = gc.next();
+        if host.maybe_untrack(gc, pass) {
+            untrack_raw(gc);
+            n += 1;
+        }
+        gc = next;
+    }
+    n
+}
+
+/// Mirrors `move_legacy_finalizers`.
+///
+/// **Contracts.** Entry: `unreachable` as `move_unreachable`'s exit;
+/// `finalizers` empty. Exit: NEXT_MASK_UNREACHABLE is clear everywhere
+/// (`unreachable` is a normal list); unreachable objects with a legacy
+/// finalizer moved to `finalizers` with COLLECTING cleared.
+pub(crate) fn move_legacy_finalizers<H: GcHost>(unreachable: GcRef, finalizers: GcRef, host: &H) {
+    debug_assert!(unreachable.raw_next() & NEXT_MASK_UNREACHABLE == 0);
+    let mut gc = unreachable.next();
+    while gc != unreachable {
+        debug_assert!(gc.unreachable_bit());
+        let next_addr = gc.raw_next() & !NEXT_MASK_UNREACHABLE;
+        gc.set_raw_next(next_addr);
+        let next = GcRef::from_addr(next_addr);
+        if host.has_legacy_finalizer(gc) {
+            gc.clear_collecting();
+            gc_list_move(gc, finalizers);
+        }
+        gc = next;
+    }
+}
+
+/// Mirrors `move_legacy_finalizer_reachable` with `visit_move`.
+///
+/// **Contracts.** Entry: `finalizers` as `move_legacy_finalizers`' exit.
+/// Exit: every object of `unreachable` reachable from `finalizers` has moved
+/// there with COLLECTING cleared (the list grows while it is scanned).
+pub(crate) fn move_legacy_finalizer_reachable<H: GcHost>(
+    finalizers: GcRef,
+    host: &H,
+    panics: &Panics,
+) {
+    let mut visit = |op: GcRef| {
+        if op.collecting() {
+            gc_list_move(op, finalizers);
+            op.clear_collecting();
+        }
+    };
+    let mut gc = finalizers.next();
+    while gc != finalizers {
+        traverse_guarded(host, gc, panics, &mut visit);
+        gc = gc.next();
+    }
+}
+
+/// Mirrors `handle_weakrefs`. Returns how many reachable weakrefs were freed
+/// by dropping the collector's reference after their callback (CPython adds
+/// them to the collected count).
+///
+/// **Contracts.** Entry: `unreachable` a normal list, COLLECTING set on each.
+/// Exit: every weakref to an unreachable object, and every unreachable
+/// weakref, is cleared; callbacks ran only for cleared weakrefs that are not
+/// themselves unreachable, after all clearing, each while the collector held
+/// a strong reference; surviving such weakrefs moved to `old`.
+pub(crate) fn handle_weakrefs<H: GcHost>(
+    unreachable: GcRef,
+    old: GcRef,
+    host: &H,
+    panics: &Panics,
+) -> usize {
+    let wrcb_head = GcHeader::new();
+    let wrcb_to_call = GcRef::head(&wrcb_head);
+    gc_list_init(wrcb_to_call);
+
+    // First pass: clear everything. No callback may run before all weakrefs
+    // to unreachable objects are cleared, lest it resurrect one through a
+    // still-live weakref.
+    let mut defer = |wr: GcRef| {
+        // A weakref that is itself trash: its callback must not run.
+        if wr.collecting() {
+            return;
+        }
+        debug_assert!(wr.tracked(), "GcHost contract 6: weakrefs with callbacks are tracked");
+        if !wr.tracked() {
+            return;
+        }
+        // Keep wr alive until its callback has run.
+        host.incref(wr);
+        gc_list_move(wr, wrcb_to_call);
+    };
+    let mut gc = unreachable.next();
+    while gc != unreachable {
+        let next = gc.next();
+        panics.call(|| host.clear_weakrefs(gc, &mut defer));
+        gc = next;
+    }
+
+    // Second pass: invoke the callbacks we decided to honor. They cannot
+    // reach unreachable objects any more.
+    let mut num_freed = 0;
+    while !gc_list_is_empty(wrcb_to_call) {
+        let wr = wrcb_to_call.next();
+        panics.call(|| host.call_weakref_callback(wr));
+        // Give up our reference; this may free wr (it then unlinks itself).
+        panics.call(|| host.decref(wr));
+        if wrcb_to_call.next() == wr {
+            // Still alive: move it on.
+            gc_list_move(wr, old);
+        } else {
+            num_freed += 1;
+        }
+    }
+    num_freed
+}
+
+/// Mirrors `finalize_garbage`.
+///
+/// **Contracts.** Entry: `collectable` a normal list. Exit: every object in it
+/// not yet FINALIZED and with a finalizer has been marked FINALIZED and
+/// finalized once (holding a strong reference during the call). Objects may
+/// have died (and unlinked themselves) meanwhile; the survivors remain in
+/// `collectable`.
+pub(crate) fn finalize_garbage<H: GcHost>(collectable: GcRef, host: &H, panics: &Panics) {
+    // finalize() may free arbitrary objects of `collectable`, so always take
+    // the first one and park it in `seen`.
+    let seen_head = GcHeader::new();
+    let seen = GcRef::head(&seen_head);
+    gc_list_init(seen);
+    while !gc_list_is_empty(collectable) {
+        let gc = collectable.next();
+        gc_list_move(gc, seen);
+        if !gc.finalized() && host.has_finalizer(gc) {
+            gc.set_finalized_flag();
+            host.incref(gc);
+            panics.call(|| host.finalize(gc));
+            panics.call(|| host.decref(gc));
+        }
+    }
+    gc_list_merge(seen, collectable);
+}
+
+/// Mirrors `handle_resurrected_objects`.
+///
+/// **Contracts.** Entry: `unreachable` a normal list with COLLECTING set.
+/// Exit: objects a finalizer made reachable again moved to `old`;
+/// `still_unreachable` holds the rest, COLLECTING set, mask clear.
+pub(crate) fn handle_resurrected_objects<H: GcHost>(
+    unreachable: GcRef,
+    still_unreachable: GcRef,
+    old: GcRef,
+    host: &H,
+    panics: &Panics,
+) {
+    // Prepare for a new deduce_unreachable.
+    gc_list_clear_collecting(unreachable);
+    let resurrected = unreachable;
+    deduce_unreachable(resurrected, still_unreachable, host, panics);
+    clear_unreachable_mask(still_unreachable);
+    gc_list_merge(resurrected, old);
+}
+
+/// Mirrors `delete_garbage`.
+///
+/// **Contracts.** Entry: `collectable` a normal list of objects found
+/// unreachable (and not resurrected). Exit: `collectable` is empty. Each
+/// object was cleared (holding a strong reference during `clear`) or, under
+/// DEBUG_SAVEALL, appended to `garbage`; objects that survived their clear
+/// moved to `old` with COLLECTING cleared, where they may die later.
+pub(crate) fn delete_garbage<H: GcHost>(
+    st: &State,
+    collectable: GcRef,
+    old: GcRef,
+    host: &H,
+    panics: &Panics,
+) {
+    let saveall = st.debug.get() & DEBUG_SAVEALL != 0;
+    while !gc_list_is_empty(collectable) {
+        let gc = collectable.next();
+        debug_assert!(host.refcount(gc) > 0, "refcount is too small");
+        host.incref(gc);
+        if saveall {
+            st.garbage.borrow_mut().push(gc); // the strong ref moves into `garbage`
+        } else {
+            panics.call(|| host.clear(gc));
+            panics.call(|| host.decref(gc));
+        }
+        if collectable.next() == gc {
+            // Still alive: move it, it may die later.
+            gc.clear_collecting();
+            gc_list_move(gc, old);
+        }
+    }
+}
+
+/// Mirrors `handle_legacy_finalizers`.
+///
+/// **Contracts.** Entry: `finalizers` a normal list with flags clear. Exit: it
+/// is merged into `old`; objects with a legacy finalizer (every object under
+/// DEBUG_SAVEALL) were appended to `garbage`, holding a strong reference.
+pub(crate) fn handle_legacy_finalizers<H: GcHost>(st: &State, finalizers: GcRef, old: GcRef, host: &H) {
+    let saveall = st.debug.get() & DEBUG_SAVEALL != 0;
+    let mut gc = finalizers.next();
+    while gc != finalizers {
+        if saveall || host.has_legacy_finalizer(gc) {
+            host.incref(gc);
+            st.garbage.borrow_mut().push(gc);
+        }
+        gc = gc.next();
+    }
+    gc_list_merge(finalizers, old);
+}
+
+/// CPython's `debug_cycle`: `gc: <msg> <type 0x…>`.
+fn debug_cycle<H: GcHost>(st: &State, host: &H, panics: &Panics, msg: &str, o: GcRef) {
+    let name = host.type_name(o);
+    let addr = o.object::<u8>();
+    panics.call(|| st.debug_write(format_args!("gc: {msg} <{name} {addr:p}>\n")));
+}
+
+/// CPython's `show_stats_each_generations`.
+fn show_stats_each_generations(st: &State, panics: &Panics) {
+    let s = [0, 1, 2].map(|i| gc_list_size(st.gen_head(i)));
+    let p = gc_list_size(st.gen_head(NUM_GENERATIONS));
+    panics.call(|| {
+        st.debug_write(format_args!(
+            "gc: objects in each generation: {} {} {}\ngc: objects in permanent generation: {}\n",
+            s[0], s[1], s[2], p
+        ))
+    });
+}
+
+/// Mirrors `gc_collect_main`: collect `generation` and every younger one.
+/// Returns `(collected, uncollectable)`; CPython's `gc.collect()` returns
+/// their sum.
+///
+/// **Contracts.** Entry: the collector is marked collecting; the generation
+/// lists are normal lists with flags clear. Exit: the same, survivors of
+/// `young` are in `old`, the counts/stats/`long_lived_*` updated as CPython
+/// does.
+pub(crate) fn gc_collect_main<H: GcHost>(
+    st: &State,
+    host: &H,
+    generation: usize,
+    panics: &Panics,
+) -> (usize, usize) {
+    debug_assert!(st.collecting.get());
+    let mut m = 0usize; // objects collected
+    let mut n = 0usize; // unreachable objects that could not be collected
+    let debug = st.debug.get();
+    let t1 = if debug & DEBUG_STATS != 0 {
+        panics.call(|| st.debug_write(format_args!("gc: collecting generation {generation}...\n")));
+        show_stats_each_generations(st, panics);
+        Some(Instant::now())
+    } else {
+        None
+    };
+
+    // Update collection and allocation counters.
+    if generation + 1 < NUM_GENERATIONS {
+        st.counts[generation + 1].set(st.counts[generation + 1].get() + 1);
+    }
+    for i in 0..=generation {
+        st.counts[i].set(0);
+    }
+    st.bytes_since.set(0);
+
+    // Merge younger generations with the one we are collecting.
+    let young = st.gen_head(generation);
+    for i in 0..generation {
+        gc_list_merge(st.gen_head(i), young);
+    }
+    let old = if generation < NUM_GENERATIONS - 1 {
+        st.gen_head(generation + 1)
+    } else {
+        young
+    };
+
+    let unreachable_head = GcHeader::new();
+    let unreachable = GcRef::head(&unreachable_head);
+    let mut survivors = deduce_unreachable(young, unreachable, host, panics);
+
+    survivors -= untrack_survivors(young, host, UntrackPass::EveryCollection);
+    // Move reachable objects to the next generation.
+    if young != old {
+        if generation == NUM_GENERATIONS - 2 {
+            st.long_lived_pending.set(st.long_lived_pending.get() + survivors);
+        }
+        gc_list_merge(young, old);
+    } else {
+        // Dicts are untracked in full collections only (bpo-14775).
+        survivors -= untrack_survivors(young, host, UntrackPass::FullCollection);
+        st.long_lived_pending.set(0);
+        st.long_lived_total.set(survivors);
+    }
+
+    // All objects in unreachable are trash, but objects reachable from legacy
+    // finalizers can't safely be deleted.
+    let finalizers_head = GcHeader::new();
+    let finalizers = GcRef::head(&finalizers_head);
+    gc_list_init(finalizers);
+    // NEXT_MASK_UNREACHABLE is cleared here; unreachable is a normal list after.
+    move_legacy_finalizers(unreachable, finalizers, host);
+    move_legacy_finalizer_reachable(finalizers, host, panics);
+    if panics.traverse_failed() {
+        // We may have missed objects reachable from uncollectable ones: keep all.
+        gc_list_clear_collecting(unreachable);
+        gc_list_merge(unreachable, old);
+    }
+    validate_list(finalizers, FlagState::CollectingClearUnreachableClear);
+    validate_list(unreachable, FlagState::CollectingSetUnreachableClear);
+
+    if debug & DEBUG_COLLECTABLE != 0 {
+        let mut gc = unreachable.next();
+        while gc != unreachable {
+            debug_cycle(st, host, panics, "collectable", gc);
+            gc = gc.next();
+        }
+    }
+
+    // Clear weakrefs and invoke callbacks as necessary.
+    m += handle_weakrefs(unreachable, old, host, panics);
+    validate_list(unreachable, FlagState::CollectingSetUnreachableClear);
+
+    // Call finalizers on objects which have one.
+    finalize_garbage(unreachable, host, panics);
+
+    // Objects a finalizer resurrected go to `old`; continue with the rest.
+    let final_head = GcHeader::new();
+    let final_unreachable = GcRef::head(&final_head);
+    handle_resurrected_objects(unreachable, final_unreachable, old, host, panics);
+
+    // Break the cycles.
+    m += gc_list_size(final_unreachable);
+    delete_garbage(st, final_unreachable, old, host, panics);
+
+    // Count (and report) the uncollectable.
+    let mut gc = finalizers.next();
+    while gc != finalizers {
+        n += 1;
+        if debug & DEBUG_UNCOLLECTABLE != 0 {
+            debug_cycle(st, host, panics, "uncollectable", gc);
+        }
+        gc = gc.next();
+    }
+    if let Some(t1) = t1 {
+        let d = t1.elapsed().as_secs_f64();
+        panics.call(|| {
+            st.debug_write(format_args!(
+                "gc: done, {} unreachable, {} uncollectable, {:.4}s elapsed\n",
+                n + m,
+                n,
+                d
+            ))
+        });
+    }
+
+    // Uncollectable objects with legacy finalizers go to `garbage`.
+    handle_legacy_finalizers(st, finalizers, old, host);
+
+    let mut s = st.stats[generation].get();
+    s.collections += 1;
+    s.collected += m;
+    s.uncollectable += n;
+    st.stats[generation].set(s);
+    (m, n)
+}
+
+/// Mirrors `invoke_gc_callback`.
+pub(crate) fn invoke_gc_callbacks(st: &State, phase: Phase, info: CallbackInfo, panics: &Panics) {
+    let mut i = 0;
+    loop {
+        let (id, cb) = {
+            let mut v = st.callbacks.borrow_mut();
+            let Some(entry) = v.get_mut(i) else { break };
+            (entry.0, entry.1.take())
+        };
+        if let Some(mut cb) = cb {
+            panics.call(|| cb(phase, &info));
+            let mut v = st.callbacks.borrow_mut();
+            if let Some(entry) = v.iter_mut().find(|e| e.0 == id) {
+                entry.1 = Some(cb);
+            } else {
+                drop(v);
+                // Removed while running: drop it now.
+                panics.call(move || drop(cb));
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Mirrors `gc_collect_with_callback`: callbacks around `gc_collect_main`.
+pub(crate) fn gc_collect_with_callback<H: GcHost>(
+    st: &State,
+    host: &H,
+    generation: usize,
+    panics: &Panics,
+) -> usize {
+    let has_callbacks = !st.callbacks.borrow().is_empty();
+    if has_callbacks {
+        let info = CallbackInfo { generation, collected: 0, uncollectable: 0 };
+        invoke_gc_callbacks(st, Phase::Start, info, panics);
+    }
+    let (collected, uncollectable) = gc_collect_main(st, host, generation, panics);
+    if !st.callbacks.borrow().is_empty() {
+        let info = CallbackInfo { generation, collected, uncollectable };
+        invoke_gc_callbacks(st, Phase::Stop, info, panics);
+    }
+    st.reset_scratch();
+    collected + uncollectable
+}
+
+/// Mirrors `collect_generations`: collect the oldest generation whose count
+/// exceeds its threshold (the full collection also needs
+/// `long_lived_pending >= long_lived_total / 4`). `force_young` makes
+/// generation 0 eligible regardless of its count (byte trigger, gc_zeal).
+pub(crate) fn collect_generations<H: GcHost>(
+    st: &State,
+    host: &H,
+    force_young: bool,
+    panics: &Panics,
+) -> usize {
+    for i in (0..NUM_GENERATIONS).rev() {
+        if st.counts[i].get() > st.thresholds[i].get() || (i == 0 && force_young) {
+            // Avoid quadratic behaviour in the number of tracked objects
+            // (bpo-4074): a full collection only when the objects that
+            // survived gen-1 collections since the last full one are at
+            // least 25% of those that survived that full collection.
+            if i == NUM_GENERATIONS - 1
+                && st.long_lived_pending.get() < st.long_lived_total.get() / 4
+            {
+                continue;
+            }
+            return gc_collect_with_callback(st, host, i, panics);
+        }
+    }
+    0
+}
+
+impl State {
+    /// Write debug output to the configured sink (default stderr).
+    pub(crate) fn debug_write(&self, args: std::fmt::Arguments<'_>) {
+        let mut sink = self.sink.borrow_mut();
+        match sink.as_mut() {
+            Some(w) => {
+                let _ = w.write_fmt(args);
+            }
+            None => {
+                let _ = std::io::stderr().write_fmt(args);
+            }
+        }
+    }
+}
