@@ -651,3 +651,222 @@ impl State {
         }
     }
 }
+
+#[cfg(all(test, feature = "toy"))]
+mod tests {
+    //! One test per phase: run the phases up to the one under test on a
+    //! generation-0 list of toy nodes and check its contract, then finish so
+    //! the lists are consistent again.
+    use super::*;
+    use crate::toy::{Kind, NodeOptions, ToyHeap};
+
+    /// a <-> b (garbage), c rooted, c -> d, d rooted too.
+    fn setup(heap: &ToyHeap) -> (GcRef, GcRef, crate::toy::Root<'_>, crate::toy::Root<'_>) {
+        heap.collector().disable();
+        let a = heap.alloc();
+        let b = heap.alloc();
+        a.link(&b);
+        b.link(&a);
+        let c = heap.alloc();
+        let d = heap.alloc();
+        c.link(&d);
+        let (ga, gb) = (a.gc_ref(), b.gc_ref());
+        drop((a, b));
+        (ga, gb, c, d)
+    }
+
+    #[test]
+    fn update_and_subtract_refs() {
+        let heap = ToyHeap::new();
+        let (a, b, c, d) = setup(&heap);
+        let st = &*heap.collector().st;
+        let young = st.gen_head(0);
+        let panics = Panics::default();
+        update_refs(young, &heap);
+        assert_eq!((a.gc_refs(), b.gc_refs(), c.gc_ref().gc_refs(), d.gc_ref().gc_refs()), (1, 1, 1, 2));
+        assert!(a.collecting() && d.gc_ref().collecting());
+        subtract_refs(young, &heap, &panics);
+        assert_eq!((a.gc_refs(), b.gc_refs(), c.gc_ref().gc_refs(), d.gc_ref().gc_refs()), (0, 0, 1, 1));
+        let ur = GcHeader::new();
+        let unreachable = GcRef::head(&ur);
+        gc_list_init(unreachable);
+        move_unreachable(young, unreachable, &heap, &panics);
+        clear_unreachable_mask(unreachable);
+        gc_list_clear_collecting(unreachable);
+        gc_list_merge(unreachable, young);
+        validate_list(young, FlagState::CollectingClearUnreachableClear);
+    }
+
+    #[test]
+    fn move_unreachable_splits_the_list() {
+        let heap = ToyHeap::new();
+        let (a, b, c, d) = setup(&heap);
+        // e is referenced only by the garbage a: unreachable too.
+        let e = heap.alloc();
+        let ra = heap.collector().get_objects(Some(0))[0];
+        assert_eq!(ra, a);
+        heap.root_of(a).link(&e);
+        let ge = e.gc_ref();
+        drop(e);
+        let st = &*heap.collector().st;
+        let young = st.gen_head(0);
+        let panics = Panics::default();
+        let ur = GcHeader::new();
+        let unreachable = GcRef::head(&ur);
+        let n = deduce_unreachable(young, unreachable, &heap, &panics);
+        assert_eq!(n, 2);
+        let mut found = Vec::new();
+        let mut gc = unreachable.next();
+        while gc != unreachable {
+            assert!(gc.unreachable_bit() && gc.collecting());
+            found.push(gc);
+            gc = GcRef::from_addr(gc.raw_next() & !NEXT_MASK_UNREACHABLE);
+        }
+        found.sort();
+        let mut want = vec![a, b, ge];
+        want.sort();
+        assert_eq!(found, want);
+        assert_eq!(heap.collector().get_objects(Some(0)), vec![c.gc_ref(), d.gc_ref()]);
+        // Finish: put them back.
+        clear_unreachable_mask(unreachable);
+        gc_list_clear_collecting(unreachable);
+        gc_list_merge(unreachable, young);
+        assert_eq!(heap.collect(0), 3);
+    }
+
+    #[test]
+    fn move_unreachable_moves_back_late_discoveries() {
+        // List order x, y, r: x and y have gc_refs 0 when first seen but are
+        // reachable from r, scanned last: both must come back.
+        let heap = ToyHeap::new();
+        heap.collector().disable();
+        let x = heap.alloc();
+        let y = heap.alloc();
+        let r = heap.alloc();
+        x.link(&y);
+        r.link(&x);
+        let (gx, gy) = (x.gc_ref(), y.gc_ref());
+        drop((x, y));
+        let st = &*heap.collector().st;
+        let young = st.gen_head(0);
+        let panics = Panics::default();
+        let ur = GcHeader::new();
+        let unreachable = GcRef::head(&ur);
+        assert_eq!(deduce_unreachable(young, unreachable, &heap, &panics), 3);
+        assert!(gc_list_is_empty(unreachable));
+        assert_eq!(heap.collector().get_objects(Some(0)), vec![r.gc_ref(), gx, gy]);
+    }
+
+    #[test]
+    fn legacy_finalizers_and_what_they_reach_move() {
+        let heap = ToyHeap::new();
+        heap.collector().disable();
+        let l = heap.alloc_with(NodeOptions::default().legacy());
+        let p = heap.alloc();
+        let q = heap.alloc(); // plain garbage cycle of its own
+        l.link(&p);
+        p.link(&l);
+        q.link(&q);
+        let (gl, gp, gq) = (l.gc_ref(), p.gc_ref(), q.gc_ref());
+        drop((l, p, q));
+        let st = &*heap.collector().st;
+        let young = st.gen_head(0);
+        let panics = Panics::default();
+        let ur = GcHeader::new();
+        let unreachable = GcRef::head(&ur);
+        deduce_unreachable(young, unreachable, &heap, &panics);
+        let fh = GcHeader::new();
+        let finalizers = GcRef::head(&fh);
+        gc_list_init(finalizers);
+        move_legacy_finalizers(unreachable, finalizers, &heap);
+        validate_list(unreachable, FlagState::CollectingSetUnreachableClear);
+        assert_eq!(gc_list_size(finalizers), 1);
+        assert_eq!(finalizers.next(), gl);
+        move_legacy_finalizer_reachable(finalizers, &heap, &panics);
+        validate_list(finalizers, FlagState::CollectingClearUnreachableClear);
+        assert_eq!(gc_list_size(finalizers), 2);
+        assert_eq!(finalizers.prev(), gp);
+        assert_eq!(unreachable.next(), gq);
+        // Finish like gc_collect_main would.
+        let fu = GcHeader::new();
+        let final_unreachable = GcRef::head(&fu);
+        handle_resurrected_objects(unreachable, final_unreachable, young, &heap, &panics);
+        delete_garbage(st, final_unreachable, young, &heap, &panics);
+        handle_legacy_finalizers(st, finalizers, young, &heap);
+        assert_eq!(heap.collector().garbage(), vec![gl]);
+        drop(heap.take_garbage());
+    }
+
+    #[test]
+    fn finalize_garbage_runs_each_finalizer_once_and_resurrection_is_detected() {
+        let heap = ToyHeap::new();
+        heap.collector().disable();
+        let f = heap.alloc_with(NodeOptions::default().finalizer(|r| r.heap().add_global(r)));
+        let g = heap.alloc();
+        f.link(&g);
+        g.link(&f);
+        drop((f, g));
+        let st = &*heap.collector().st;
+        let young = st.gen_head(0);
+        let panics = Panics::default();
+        let ur = GcHeader::new();
+        let unreachable = GcRef::head(&ur);
+        deduce_unreachable(young, unreachable, &heap, &panics);
+        let fh = GcHeader::new();
+        let finalizers = GcRef::head(&fh);
+        gc_list_init(finalizers);
+        move_legacy_finalizers(unreachable, finalizers, &heap);
+        assert_eq!(handle_weakrefs(unreachable, young, &heap, &panics), 0);
+        finalize_garbage(unreachable, &heap, &panics);
+        assert_eq!(heap.finalizer_calls(), 1);
+        assert_eq!(gc_list_size(unreachable), 2);
+        let fu = GcHeader::new();
+        let final_unreachable = GcRef::head(&fu);
+        handle_resurrected_objects(unreachable, final_unreachable, young, &heap, &panics);
+        assert!(gc_list_is_empty(final_unreachable));
+        assert_eq!(gc_list_size(young), 2);
+        // Finalized once: a second collection after dropping the global frees both.
+        heap.clear_globals();
+        assert_eq!(heap.collect(0), 2);
+        assert_eq!(heap.finalizer_calls(), 1);
+        assert_eq!(heap.live(), 0);
+    }
+
+    #[test]
+    fn handle_weakrefs_calls_only_reachable_weakrefs() {
+        let heap = ToyHeap::new();
+        heap.collector().disable();
+        let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+        let t = heap.alloc();
+        t.link(&t);
+        let c1 = calls.clone();
+        let reachable_wr = heap.weakref(&t, Some(Box::new(move |_| c1.set(c1.get() + 10))));
+        let c2 = calls.clone();
+        let trash_wr = heap.weakref(&t, Some(Box::new(move |_| c2.set(c2.get() + 1))));
+        t.link(&trash_wr); // the second weakref is part of the garbage
+        drop(trash_wr);
+        drop(t);
+        assert_eq!(heap.collect(0), 2);
+        assert_eq!(calls.get(), 10);
+        assert!(reachable_wr.is_dead());
+    }
+
+    #[test]
+    fn untrack_passes_follow_cpython() {
+        let heap = ToyHeap::new();
+        heap.collector().disable();
+        let atom = heap.alloc_with(NodeOptions::default().untracked());
+        let t = heap.alloc_with(NodeOptions::default().kind(Kind::TupleLike));
+        let d = heap.alloc_with(NodeOptions::default().kind(Kind::DictLike));
+        t.link(&atom);
+        d.link(&atom);
+        assert!(t.is_tracked() && d.is_tracked());
+        heap.collect(0);
+        assert!(!t.is_tracked(), "tuples are untracked by any collection");
+        assert!(d.is_tracked(), "dicts only by full collections");
+        heap.collect(1);
+        assert!(d.is_tracked());
+        heap.collect(2);
+        assert!(!d.is_tracked());
+    }
+}

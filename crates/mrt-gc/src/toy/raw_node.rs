@@ -304,11 +304,13 @@ impl ToyHeap {
     }
 }
 
-/// Is `e` "maybe tracked" in CPython's sense (`_PyObject_GC_MAY_BE_TRACKED`):
-/// a tuple-like node only if tracked, anything else always.
+/// Is `e` "maybe tracked" in CPython's sense (`_PyObject_GC_MAY_BE_TRACKED`)?
+/// A dict-like node always (it may become tracked later); any other node
+/// only if tracked (an untracked plain node plays an atomic object, an
+/// untracked tuple-like one stays untracked).
 fn may_be_tracked(heap: &ToyHeap, e: GcRef) -> bool {
     // SAFETY: `e` is an edge of a live node, hence a live toy header.
-    node(e).kind() != Kind::TupleLike || unsafe { heap.collector.is_tracked(e) }
+    node(e).kind() == Kind::DictLike || unsafe { heap.collector.is_tracked(e) }
 }
 
 // SAFETY (the numbered GcHost contract):
@@ -425,4 +427,14 @@ pub(crate) fn is_tracked(r: &Root<'_>) -> bool {
 pub(crate) fn is_finalized(r: &Root<'_>) -> bool {
     // SAFETY: a Root holds a strong reference, so its node is live.
     unsafe { r.heap().collector.is_finalized(r.gc_ref()) }
+}
+
+impl ToyHeap {
+    /// `gc.get_referents(*objs)` for toy handles.
+    pub fn get_referents(&self, objs: &[&Root<'_>]) -> Vec<GcRef> {
+        let refs: Vec<GcRef> = objs.iter().map(|r| r.gc_ref()).collect();
+        // SAFETY: every element comes from a live Root of a toy node (of this
+        // heap or another toy heap: the toy host's methods work for any node).
+        unsafe { self.collector.get_referents(self, &refs) }
+    }
 }
