@@ -48,6 +48,8 @@ pub(crate) struct ArenaTable {
     /// Head of the list of unused slots (linked through `next`).
     unused: u32,
     live: usize,
+    /// Arenas with all their pools free (kept mapped, at the tail of the usable list).
+    empty: usize,
 }
 
 impl ArenaTable {
@@ -59,7 +61,13 @@ impl ArenaTable {
             nfp2lasta: [NONE; POOLS_PER_ARENA + 1],
             unused: NONE,
             live: 0,
+            empty: 0,
         }
+    }
+
+    /// Arenas held with every pool free (retained for reuse).
+    pub(crate) fn empty(&self) -> usize {
+        self.empty
     }
 
     /// Number of arenas currently held.
@@ -139,6 +147,7 @@ impl ArenaTable {
         self.usable = idx;
         self.nfp2lasta[N as usize] = idx;
         self.live += 1;
+        self.empty += 1;
         idx
     }
 
@@ -152,6 +161,9 @@ impl ArenaTable {
         );
         let nf = self.slots[idx as usize].nfreepools;
         debug_assert!(nf > 0);
+        if nf == N {
+            self.empty -= 1;
+        }
         // The head has the fewest free pools; if it was the last with `nf`, none remain.
         if self.nfp2lasta[nf as usize] == idx {
             self.nfp2lasta[nf as usize] = NONE;
@@ -179,9 +191,10 @@ impl ArenaTable {
     ///
     /// Returns `true` when the arena is now entirely free and has been removed from the
     /// usable list: the caller must unmap it and then call [`release`](Self::release).
-    /// With `keep_one_empty`, an empty arena at the tail of the list is kept (CPython's
-    /// hysteresis against mapping/unmapping on every oscillation at an arena boundary).
-    pub(crate) fn returned_pool(&mut self, idx: u32, keep_one_empty: bool) -> bool {
+    /// Up to `max_empty` entirely free arenas are kept mapped (at the tail of the list,
+    /// used last): hysteresis against mapping and unmapping on every oscillation of a
+    /// workload around an arena boundary (CPython keeps one, in a slightly different way).
+    pub(crate) fn returned_pool(&mut self, idx: u32, max_empty: usize) -> bool {
         let nf = self.slots[idx as usize].nfreepools;
         debug_assert!(nf < N);
         let lastnf = self.nfp2lasta[nf as usize];
@@ -198,10 +211,13 @@ impl ArenaTable {
         let nf = nf + 1;
         self.slots[idx as usize].nfreepools = nf;
 
-        if nf == N && (!keep_one_empty || self.slots[idx as usize].next != NONE) {
-            // Case 1: entirely free and not the retained tail → give it back.
-            self.unlink(idx);
-            return true;
+        if nf == N {
+            if self.empty >= max_empty {
+                // Case 1: entirely free and enough are retained already → give it back.
+                self.unlink(idx);
+                return true;
+            }
+            self.empty += 1;
         }
         if nf == 1 {
             // Case 2: it was full, so it is not in the list; it has the fewest free pools.
@@ -282,6 +298,7 @@ impl ArenaTable {
         self.nfp2lasta = [NONE; POOLS_PER_ARENA + 1];
         self.unused = NONE;
         self.live = 0;
+        self.empty = 0;
     }
 
     /// Check the ordering invariants (CPython's `assert`s, all at once):
@@ -328,7 +345,13 @@ impl ArenaTable {
             unused += 1;
             u = self.slots[u as usize].next;
         }
+        let empty = self
+            .slots
+            .iter()
+            .filter(|a| !a.base.is_null() && a.nfreepools == N)
+            .count();
         in_list == live_with_free
+            && empty == self.empty
             && expected == self.nfp2lasta
             && live == self.live
             && live + unused == self.slots.len()
@@ -374,7 +397,7 @@ mod tests {
         // Free 3 pools in a[0], 1 in a[1], 2 in a[2], 5 in a[3].
         for (k, n) in [(0, 3), (1, 1), (2, 2), (3, 5)] {
             for _ in 0..n {
-                assert!(!t.returned_pool(a[k], true));
+                assert!(!t.returned_pool(a[k], 0));
                 assert!(t.check(), "{:?}", order(&t));
             }
         }
@@ -388,25 +411,25 @@ mod tests {
     }
 
     #[test]
-    fn empty_arena_is_released_except_the_retained_tail() {
+    fn empty_arenas_are_released_beyond_the_retained_count() {
         let mut t = ArenaTable::new();
         let a = fill(&mut t, 0);
         let b = fill(&mut t, 1);
         for _ in 0..N - 1 {
-            assert!(!t.returned_pool(a, true));
+            assert!(!t.returned_pool(a, 1));
         }
         // b gets one pool back: it is ahead of a (fewer free pools).
-        assert!(!t.returned_pool(b, true));
+        assert!(!t.returned_pool(b, 1));
         assert!(t.check());
-        // a becomes empty while at the tail: retained (hysteresis).
-        assert!(!t.returned_pool(a, true));
+        // a becomes empty: retained (hysteresis, one allowed).
+        assert!(!t.returned_pool(a, 1));
         assert!(t.check());
-        assert_eq!(t.live(), 2);
-        // Without hysteresis an empty arena is released at once.
+        assert_eq!((t.live(), t.empty()), (2, 1));
+        // b becomes empty too: one is retained already, so it is released.
         for _ in 0..N - 2 {
-            assert!(!t.returned_pool(b, false));
+            assert!(!t.returned_pool(b, 1));
         }
-        assert!(t.returned_pool(b, false));
+        assert!(t.returned_pool(b, 1));
         t.release(b);
         assert!(t.check());
         assert_eq!(t.live(), 1);

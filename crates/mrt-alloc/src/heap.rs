@@ -11,16 +11,18 @@ use std::ptr::NonNull;
 /// How to build a [`Heap`].
 pub struct HeapConfig {
     source: Box<dyn MemorySource>,
-    keep_one_empty_arena: bool,
+    max_empty_arenas: usize,
 }
 
+/// Default for [`HeapConfig::max_empty_arenas`]: 4 arenas (1 MiB) kept mapped when empty.
+pub const DEFAULT_MAX_EMPTY_ARENAS: usize = 4;
+
 impl HeapConfig {
-    /// The defaults: [`SystemSource`], one empty arena kept (see
-    /// [`keep_one_empty_arena`](Self::keep_one_empty_arena)).
+    /// The defaults: [`SystemSource`], [`DEFAULT_MAX_EMPTY_ARENAS`] empty arenas kept.
     pub fn new() -> Self {
         Self {
             source: Box::new(SystemSource),
-            keep_one_empty_arena: true,
+            max_empty_arenas: DEFAULT_MAX_EMPTY_ARENAS,
         }
     }
 
@@ -30,12 +32,15 @@ impl HeapConfig {
         self
     }
 
-    /// Keep an empty arena mapped when it is the last usable one (default `true`,
-    /// CPython's behaviour): a workload oscillating around an arena boundary then does
-    /// not `mmap`/`munmap` on every oscillation. With `false`, every arena is returned
-    /// to the OS as soon as its last block is freed.
-    pub fn keep_one_empty_arena(mut self, keep: bool) -> Self {
-        self.keep_one_empty_arena = keep;
+    /// Keep up to `n` entirely free arenas mapped (default [`DEFAULT_MAX_EMPTY_ARENAS`]);
+    /// any further arena is returned to the OS as soon as its last block is freed.
+    ///
+    /// The retained arenas sit at the tail of the usable-arena order (used last), so they
+    /// do not slow draining; they stop a workload that repeatedly allocates and frees a
+    /// few hundred KiB from paying `mmap` + `munmap` + page faults each time (measured
+    /// in `docs/allocator.md`). `0` returns every empty arena at once.
+    pub fn max_empty_arenas(mut self, n: usize) -> Self {
+        self.max_empty_arenas = n;
         self
     }
 }
@@ -49,7 +54,7 @@ impl Default for HeapConfig {
 impl fmt::Debug for HeapConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HeapConfig")
-            .field("keep_one_empty_arena", &self.keep_one_empty_arena)
+            .field("max_empty_arenas", &self.max_empty_arenas)
             .finish_non_exhaustive()
     }
 }
@@ -97,7 +102,7 @@ impl Heap {
     /// A heap built from `config`.
     pub fn with_config(config: HeapConfig) -> Self {
         Self {
-            raw: RawHeap::new(config.source, config.keep_one_empty_arena),
+            raw: RawHeap::new(config.source, config.max_empty_arenas),
             _not_send_sync: PhantomData,
         }
     }

@@ -48,7 +48,7 @@ mod size_class;
 mod stats;
 
 pub use error::{AllocError, AllocErrorKind};
-pub use heap::{Heap, HeapConfig};
+pub use heap::{DEFAULT_MAX_EMPTY_ARENAS, Heap, HeapConfig};
 pub use raw::source::{FailingSource, MemorySource, SystemSource};
 pub use scratch::ScratchArena;
 pub use size_class::{

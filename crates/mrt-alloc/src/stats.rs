@@ -68,6 +68,9 @@ pub struct HeapStats {
     pub arenas: usize,
     /// Bytes of those arenas (`arenas * ARENA_SIZE`).
     pub arena_bytes: usize,
+    /// Arenas among them with every pool empty, kept mapped for reuse (at most
+    /// [`HeapConfig::max_empty_arenas`](crate::HeapConfig::max_empty_arenas)).
+    pub empty_arenas: usize,
     /// Large allocations outstanding.
     pub large_count: usize,
     /// Requested bytes of those large allocations.
@@ -249,6 +252,7 @@ impl Counters {
 pub(crate) fn snapshot(
     c: &Counters,
     arenas: usize,
+    empty_arenas: usize,
     large_count: usize,
     large_bytes: usize,
     metadata_bytes: usize,
@@ -282,6 +286,7 @@ pub(crate) fn snapshot(
     s.empty_pools = c.empty_pools;
     s.empty_pool_bytes = c.empty_pools * POOL_SIZE;
     s.arenas = arenas;
+    s.empty_arenas = empty_arenas;
     s.arena_bytes = arenas * ARENA_SIZE;
     s.large_count = large_count;
     s.large_bytes = large_bytes;

@@ -2,8 +2,8 @@
 #![allow(unsafe_code)] // tests free what they allocate
 
 use mrt_alloc::{
-    ARENA_SIZE, AllocErrorKind, FailingSource, Heap, HeapConfig, POOL_SIZE, POOLS_PER_ARENA,
-    blocks_per_pool,
+    ARENA_SIZE, AllocErrorKind, DEFAULT_MAX_EMPTY_ARENAS, FailingSource, Heap, HeapConfig,
+    POOL_SIZE, POOLS_PER_ARENA, blocks_per_pool,
 };
 use std::collections::HashMap;
 use std::ptr::NonNull;
@@ -67,7 +67,7 @@ fn a_spike_of_100_mb_is_returned_to_the_os() {
         after.arenas_released,
         after.arenas_mapped
     );
-    assert!(after.arenas <= 1, "{after}");
+    assert!(after.arenas <= DEFAULT_MAX_EMPTY_ARENAS, "{after}");
     assert_eq!(
         after.bytes_returned_to_os,
         after.arenas_released * ARENA_SIZE as u64
@@ -79,7 +79,7 @@ fn a_spike_of_100_mb_is_returned_to_the_os() {
 #[test]
 fn allocating_from_the_most_used_arena_lets_the_others_drain() {
     const ARENAS: usize = 10;
-    let heap = Heap::with_config(HeapConfig::new().keep_one_empty_arena(false));
+    let heap = Heap::with_config(HeapConfig::new().max_empty_arenas(0));
     let per_pool = blocks_per_pool(0);
     // Fill ten arenas with 16-byte blocks, grouped by pool.
     let mut pools: HashMap<usize, Vec<NonNull<u8>>> = HashMap::new();
@@ -310,6 +310,23 @@ fn dropping_a_heap_frees_outstanding_blocks() {
 }
 
 #[test]
+fn empty_arenas_are_retained_up_to_the_configured_count() {
+    let heap = Heap::with_config(HeapConfig::new().max_empty_arenas(2));
+    let blocks: Vec<_> = (0..10 * POOLS_PER_ARENA * 7)
+        .map(|_| heap.try_alloc(512).unwrap())
+        .collect();
+    assert_eq!(heap.stats().arenas, 10);
+    for p in blocks {
+        // SAFETY: allocated above with size 512.
+        unsafe { heap.free(p, 512) };
+    }
+    let s = heap.stats();
+    assert_eq!((s.arenas, s.arenas_released), (2, 8));
+    assert_eq!(s.empty_pools, 2 * POOLS_PER_ARENA);
+    assert!(heap.check_invariants());
+}
+
+#[test]
 fn the_retained_empty_arena_is_reused_then_released_on_drop() {
     let heap = Heap::new();
     let p = heap.try_alloc(64).unwrap();
@@ -324,7 +341,7 @@ fn the_retained_empty_arena_is_reused_then_released_on_drop() {
     assert_eq!(heap.stats().arenas_mapped, 1, "no new mapping");
     // SAFETY: allocated above with size 64.
     unsafe { heap.free(q, 64) };
-    let heap = Heap::with_config(HeapConfig::new().keep_one_empty_arena(false));
+    let heap = Heap::with_config(HeapConfig::new().max_empty_arenas(0));
     let p = heap.try_alloc(64).unwrap();
     // SAFETY: allocated above with size 64.
     unsafe { heap.free(p, 64) };

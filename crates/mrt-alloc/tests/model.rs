@@ -92,12 +92,12 @@ fn stats_match(heap: &Heap, live: &[Live]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn run(ops: Vec<Op>, keep_one_empty: bool) -> Result<(), TestCaseError> {
+fn run(ops: Vec<Op>, max_empty: usize) -> Result<(), TestCaseError> {
     let source = FailingSource::new();
     let heap = Heap::with_config(
         HeapConfig::new()
             .source(source.clone())
-            .keep_one_empty_arena(keep_one_empty),
+            .max_empty_arenas(max_empty),
     );
     let mut live: Vec<Live> = Vec::new();
     let mut next_byte = 1u8;
@@ -175,7 +175,7 @@ fn run(ops: Vec<Op>, keep_one_empty: bool) -> Result<(), TestCaseError> {
     stats_match(&heap, &live)?;
     let s = heap.stats();
     prop_assert_eq!(s.bytes_in_use, 0);
-    prop_assert!(s.arenas <= usize::from(keep_one_empty));
+    prop_assert!(s.arenas <= max_empty);
     drop(heap);
     prop_assert_eq!(source.held(), 0);
     Ok(())
@@ -183,7 +183,7 @@ fn run(ops: Vec<Op>, keep_one_empty: bool) -> Result<(), TestCaseError> {
 
 proptest! {
     #[test]
-    fn heap_matches_model(ops in prop::collection::vec(op(), 1..120), keep in any::<bool>()) {
+    fn heap_matches_model(ops in prop::collection::vec(op(), 1..120), keep in 0usize..3) {
         run(ops, keep)?;
     }
 

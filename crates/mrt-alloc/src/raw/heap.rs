@@ -34,11 +34,11 @@ struct State {
 pub(crate) struct RawHeap {
     state: UnsafeCell<State>,
     source: Box<dyn MemorySource>,
-    keep_one_empty_arena: bool,
+    max_empty_arenas: usize,
 }
 
 impl RawHeap {
-    pub(crate) fn new(source: Box<dyn MemorySource>, keep_one_empty_arena: bool) -> Self {
+    pub(crate) fn new(source: Box<dyn MemorySource>, max_empty_arenas: usize) -> Self {
         Self {
             state: UnsafeCell::new(State {
                 usedpools: [ptr::null_mut(); NUM_SIZE_CLASSES],
@@ -47,7 +47,7 @@ impl RawHeap {
                 large: LargeList::new(),
             }),
             source,
-            keep_one_empty_arena,
+            max_empty_arenas,
         }
     }
 
@@ -236,7 +236,7 @@ impl RawHeap {
         // SAFETY: header valid (above); the freepools list is singly linked via nextpool.
         unsafe { (*pool).nextpool = arena.freepools };
         arena.freepools = pool;
-        if st.arenas.returned_pool(idx, self.keep_one_empty_arena) {
+        if st.arenas.returned_pool(idx, self.max_empty_arenas) {
             let base = st.arenas.get(idx).base;
             // SAFETY: every pool of the arena is empty: no live block points into it,
             // and it is no longer on any list. It came from this source's map_arena.
@@ -317,6 +317,7 @@ impl RawHeap {
         snapshot(
             &st.counters,
             st.arenas.live(),
+            st.arenas.empty(),
             st.large.count,
             st.large.bytes,
             st.arenas.metadata_bytes(),
@@ -582,7 +583,14 @@ unsafe fn check(st: &State) -> bool {
         .sum();
     ensure!(c.bytes_in_use == small + large_bytes);
     ensure!(c.peak_in_use >= c.bytes_in_use);
-    let stats = snapshot(c, st.arenas.live(), large_count, large_bytes, 0);
+    let stats = snapshot(
+        c,
+        st.arenas.live(),
+        st.arenas.empty(),
+        large_count,
+        large_bytes,
+        0,
+    );
     ensure!(stats.unaccounted_bytes() == 0);
     ensure!(stats.peak_bytes_held >= stats.bytes_held);
     ensure!(c.arenas_mapped - c.arenas_released == st.arenas.live() as u64);
