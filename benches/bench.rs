@@ -3,6 +3,9 @@
 //!
 //! `cargo bench -p mrt` runs them all; `cargo bench -p mrt -- alloc/` one group.
 
+// criterion_group! expands to an undocumented `pub fn`.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main};
 
 mod alloc;
