@@ -126,20 +126,21 @@ impl fmt::Debug for ToyHeap {
 }
 
 impl Drop for ToyHeap {
+    /// Release what the heap holds, then collect everything left, like a
+    /// runtime shutting down (user `Root`s borrow the heap, so none is left).
+    /// Panics from host code are swallowed here: a destructor must not unwind.
     fn drop(&mut self) {
-        // Release what the heap holds, then collect everything left, like a
-        // runtime shutting down (leaks of user Roots are impossible: they borrow us).
-        for g in self.globals.take() {
-            self.decref(g);
-        }
-        for g in self.collector.take_garbage() {
-            self.decref(g);
-        }
-        self.collector.unfreeze();
-        self.collector.collect(self, 2);
-        for g in self.collector.take_garbage() {
-            self.decref(g);
-        }
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.clear_globals();
+            for g in self.collector.take_garbage() {
+                self.decref(g);
+            }
+            self.collector.unfreeze();
+            self.collector.collect(self, 2);
+            for g in self.collector.take_garbage() {
+                self.decref(g);
+            }
+        }));
     }
 }
 

@@ -182,9 +182,10 @@ impl ToyHeap {
     fn run_weak_callback(&self, wr: GcRef) {
         let cb = node(wr).extra().and_then(|e| e.callback.borrow_mut().take());
         if let Some(mut cb) = cb {
-            let root = Root::borrowed(self, wr);
+            // Borrowed: the caller holds the count, so never drop this handle
+            // (not even when `cb` unwinds).
+            let root = std::mem::ManuallyDrop::new(Root::borrowed(self, wr));
             cb(&root);
-            std::mem::forget(root);
         }
     }
 
@@ -290,9 +291,8 @@ impl ToyHeap {
     fn call_finalizer(&self, o: GcRef) {
         let f = node(o).extra().and_then(|e| e.finalizer.borrow_mut().take());
         if let Some(mut f) = f {
-            let root = Root::borrowed(self, o);
+            let root = std::mem::ManuallyDrop::new(Root::borrowed(self, o));
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&root)));
-            std::mem::forget(root);
             if let Some(e) = node(o).extra() {
                 *e.finalizer.borrow_mut() = Some(f);
             }
