@@ -3,7 +3,7 @@
 //! [`ToyHeap`] owns a [`Collector`] and implements [`GcHost`](crate::GcHost):
 //! nodes with a refcount, a list of strong edges, an optional finalizer
 //! closure (PEP 442), an optional legacy finalizer flag, and weak references
-//! with callbacks. Nodes are `Box`ed. Dropping the last strong reference
+//! with callbacks. Nodes are 64-byte slots of a small slab allocator. Dropping the last strong reference
 //! frees a node at once, children first in a worklist (no recursion).
 //!
 //! It shows how an object model plugs in: lay the object out after a
@@ -111,6 +111,8 @@ pub struct ToyHeap {
     globals: RefCell<Vec<GcRef>>,
     finalizer_calls: Cell<usize>,
     traverse_panics: Cell<bool>,
+    /// Last: dropped after the collector, which still touches tracked nodes.
+    slab: raw_node::Slab,
 }
 
 impl Default for ToyHeap {
@@ -157,6 +159,7 @@ impl ToyHeap {
             globals: RefCell::new(Vec::new()),
             finalizer_calls: Cell::new(0),
             traverse_panics: Cell::new(false),
+            slab: raw_node::Slab::new(),
         }
     }
 

@@ -21,6 +21,93 @@ pub(crate) struct ToyBox {
 /// Bytes of one toy node (header included), as passed to `on_alloc`.
 pub const NODE_BYTES: usize = size_of::<ToyBox>();
 
+// One node per cache line: header, refcount and inline edges load together.
+const _: () = assert!(NODE_BYTES == 64);
+
+/// Slots per chunk of the toy's node allocator (1 MiB chunks).
+const CHUNK_SLOTS: usize = (1 << 20) / NODE_BYTES;
+
+/// The toy's node allocator: fixed-size slots carved in address order from
+/// 1 MiB chunks, with a LIFO free list (a pymalloc pool's free list, in
+/// miniature). With `Box` (glibc malloc), a heap that has freed and
+/// reallocated many nodes hands out addresses in bin order, so the
+/// generation lists stop following memory order and every list step becomes
+/// a cache miss; the slab keeps fresh allocations sequential, like pymalloc.
+/// Chunks go back to the system only when the heap is dropped.
+pub(crate) struct Slab {
+    chunks: RefCell<Vec<NonNull<ToyBox>>>,
+    /// Head of the free list; a free slot's first word links to the next.
+    free: Cell<Option<NonNull<ToyBox>>>,
+    /// Next never-used slot of the newest chunk, and its end.
+    bump: Cell<usize>,
+    end: Cell<usize>,
+}
+
+impl Slab {
+    pub(crate) fn new() -> Self {
+        Slab { chunks: RefCell::new(Vec::new()), free: Cell::new(None), bump: Cell::new(0), end: Cell::new(0) }
+    }
+
+    fn chunk_layout() -> std::alloc::Layout {
+        std::alloc::Layout::from_size_align(NODE_BYTES * CHUNK_SLOTS, 64).expect("chunk layout")
+    }
+
+    fn alloc(&self, b: ToyBox) -> NonNull<ToyBox> {
+        let p = match self.free.get() {
+            Some(p) => {
+                // SAFETY: a free slot's first word holds the next free slot (see `free`).
+                let next = unsafe { p.cast::<Option<NonNull<ToyBox>>>().read() };
+                self.free.set(next);
+                p
+            }
+            None => {
+                if self.bump.get() == self.end.get() {
+                    let layout = Self::chunk_layout();
+                    // SAFETY: the layout has a non-zero size.
+                    let c = unsafe { std::alloc::alloc(layout) };
+                    let Some(c) = NonNull::new(c.cast::<ToyBox>()) else {
+                        std::alloc::handle_alloc_error(layout)
+                    };
+                    self.chunks.borrow_mut().push(c);
+                    self.bump.set(c.as_ptr() as usize);
+                    self.end.set(c.as_ptr() as usize + NODE_BYTES * CHUNK_SLOTS);
+                }
+                let p = self.bump.get();
+                self.bump.set(p + NODE_BYTES);
+                // SAFETY: `p` lies inside a live chunk, hence non-null.
+                unsafe { NonNull::new_unchecked(p as *mut ToyBox) }
+            }
+        };
+        // SAFETY: `p` is an unused, 64-aligned slot of NODE_BYTES bytes in a live chunk.
+        unsafe { p.write(b) };
+        p
+    }
+
+    /// Drop the node in `p` and put its slot on the free list.
+    ///
+    /// # Safety
+    ///
+    /// `p` came from `alloc` of this slab and is not used afterwards.
+    unsafe fn free(&self, p: NonNull<ToyBox>) {
+        // SAFETY: per the contract, `p` holds a live ToyBox nobody uses again.
+        unsafe {
+            std::ptr::drop_in_place(p.as_ptr());
+            p.cast::<Option<NonNull<ToyBox>>>().write(self.free.get());
+        }
+        self.free.set(Some(p));
+    }
+}
+
+impl Drop for Slab {
+    fn drop(&mut self) {
+        for c in self.chunks.get_mut().drain(..) {
+            // SAFETY: every chunk was allocated by `alloc` with this layout.
+            // Nodes still in it (leaked) are not dropped: their Extra boxes leak.
+            unsafe { std::alloc::dealloc(c.as_ptr().cast(), Self::chunk_layout()) };
+        }
+    }
+}
+
 pub(crate) type Edges = SmallVec<[GcRef; 2]>;
 
 pub(crate) struct Node {
@@ -122,7 +209,7 @@ pub(crate) fn alloc_node(heap: &ToyHeap, opts: NodeOptions) -> GcRef {
     } else {
         None
     };
-    let b = Box::new(ToyBox {
+    let p = heap.slab.alloc(ToyBox {
         header: GcHeader::new(),
         node: Node {
             refcount: Cell::new(1),
@@ -131,7 +218,7 @@ pub(crate) fn alloc_node(heap: &ToyHeap, opts: NodeOptions) -> GcRef {
             extra: UnsafeCell::new(extra),
         },
     });
-    let r = GcRef::from_header(NonNull::from(Box::leak(b)).cast());
+    let r = GcRef::from_header(p.cast());
     if tracked {
         // SAFETY: `r` is a fresh, live, untracked ToyBox header; it stays live
         // until `free_node`, which calls `on_dealloc` first; every collection
@@ -279,10 +366,10 @@ impl ToyHeap {
             }
         }
         self.register_free(n.id());
-        // SAFETY: `o` was created by `Box::leak` in `alloc_node`; refcount 0,
+        // SAFETY: `o` was allocated by `heap.slab` in `alloc_node`; refcount 0,
         // untracked and unlinked from every weakref list, so nothing refers
         // to it any more.
-        drop(unsafe { Box::from_raw(o.as_header().as_ptr().cast::<ToyBox>()) });
+        unsafe { self.slab.free(o.as_header().cast::<ToyBox>()) };
         if let Some(p) = first_panic {
             std::panic::resume_unwind(p);
         }
@@ -319,7 +406,7 @@ fn may_be_tracked(heap: &ToyHeap, e: GcRef) -> bool {
 // 2. `refcount` counts Roots + edges + weakref-callback/collector holds;
 //    every edge holds one count (link increments, unlink/clear/free decrement);
 // 3. `traverse` reports exactly the edges, touches nothing else;
-// 4. `free_node` calls `on_dealloc` before `Box::from_raw` drops the memory;
+// 4. `free_node` calls `on_dealloc` before the slab reuses the memory;
 // 5. `refcount`, `incref`, `has_finalizer`, `has_legacy_finalizer`,
 //    `maybe_untrack`, `type_name` only read cells (RefCell borrows of
 //    `finalizer` are never held across calls);
