@@ -1,7 +1,7 @@
 //! Collector benchmarks on the toy host (`mrt_gc::toy`): only the collection
 //! is timed (setup and teardown are not). Workloads and CPython 3.11's numbers
 //! for the same workloads are in `docs/cycle_collector.md`
-//! (`benches/gc_cpython.py` is the Python side).
+//! (`crates/mrt-gc/scripts/cpython_gc_bench.py` is the Python side).
 //!
 //! `cargo bench -p mrt -- gc/`
 use std::time::{Duration, Instant};

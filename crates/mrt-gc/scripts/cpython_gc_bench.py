@@ -1,6 +1,6 @@
 """CPython 3.11 side of benches/gc.rs: the same workloads, only gc.collect() timed.
 
-    python3 benches/gc_cpython.py
+    python3 crates/mrt-gc/scripts/cpython_gc_bench.py
 """
 import gc, random, time, statistics
 
