@@ -20,3 +20,4 @@ pub use mrt_object as object;
 pub struct ReadmeDoctests;
 
 pub mod script;
+pub mod observe;

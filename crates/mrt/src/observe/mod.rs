@@ -1,0 +1,32 @@
+//! Observability that needs no runtime (design.md §6; the guide is `docs/observability.md`).
+//!
+//! ```text
+//! host frames ──push/pop──▶ Tracer ──take_snapshot──▶ Snapshot ──statistics/compare_to──▶ Statistic(Diff)
+//! runtime alloc/free ─hooks─▶ Tracer                      └─filter_traces(&[Filter])
+//! per-repetition Sample ───▶ MemoryMonitor ──verdict──▶ Plateau | Growing | NotEnoughData
+//! metrics ───────────────▶ prometheus::Exposition (text format) ─checked by─▶ prometheus_check
+//! samples, pauses ───────▶ svg (timeline, pause histogram)
+//! /sys/fs/cgroup ────────▶ cgroup::memory_limit_from_cgroup
+//! ```
+//!
+//! * [`tracemalloc`] — [`Tracer`]: Python's `tracemalloc` over addresses, exact or sampled.
+//! * [`snapshot`] — [`Snapshot`], [`Statistic`], [`StatisticDiff`], grouping by [`KeyType`].
+//! * [`filter`] — [`Filter`] (fnmatch patterns over tracebacks).
+//! * [`frame`] — [`Frame`], [`Traceback`], the interned code table.
+//! * [`sampling`] — the Poisson byte sampler and its unbiased estimator.
+//!
+//! The runtime hooks come later; every piece here is driven through plain values so the
+//! runtime only has to call it (see the hook points in [`tracemalloc`]).
+
+mod fxhash;
+
+pub mod frame;
+pub mod sampling;
+pub mod snapshot;
+pub mod filter;
+pub mod tracemalloc;
+
+pub use filter::Filter;
+pub use frame::{CodeId, Frame, Traceback};
+pub use snapshot::{KeyType, Snapshot, Statistic, StatisticDiff, Trace};
+pub use tracemalloc::{TraceError, Tracer};
