@@ -19,20 +19,15 @@ use std::io::Write;
 use std::time::Instant;
 
 use crate::collector::{NUM_GENERATIONS, State};
-use crate::raw::{GcHost, UntrackPass};
 use crate::panics::Panics;
 use crate::raw::*;
+use crate::raw::{GcHost, UntrackPass};
 use crate::stats::*;
 use crate::validate::{FlagState, validate_list};
 
 /// Run `host.traverse(o, visit)`, recording a panic (see `panics.rs`).
 #[inline(always)]
-fn traverse_guarded<H: GcHost>(
-    host: &H,
-    o: GcRef,
-    panics: &Panics,
-    visit: &mut impl FnMut(GcRef),
-) {
+fn traverse_guarded<H: GcHost>(host: &H, o: GcRef, panics: &Panics, visit: &mut impl FnMut(GcRef)) {
     if panics.call(|| host.traverse(o, visit)).is_none() {
         panics.set_traverse_failed();
     }
@@ -56,7 +51,11 @@ pub(crate) fn update_refs<H: GcHost>(containers: GcRef, host: &H) {
     while gc != containers {
         let rc = host.refcount(gc);
         // A tracked object never has refcount 0: it would have been freed.
-        debug_assert!(rc != 0, "tracked object with refcount 0 (type {})", host.type_name(gc));
+        debug_assert!(
+            rc != 0,
+            "tracked object with refcount 0 (type {})",
+            host.type_name(gc)
+        );
         gc.reset_gc_refs(rc);
         gc = gc.next();
     }
@@ -280,7 +279,10 @@ pub(crate) fn handle_weakrefs<H: GcHost>(
         if wr.collecting() {
             return;
         }
-        debug_assert!(wr.tracked(), "GcHost contract 6: weakrefs with callbacks are tracked");
+        debug_assert!(
+            wr.tracked(),
+            "GcHost contract 6: weakrefs with callbacks are tracked"
+        );
         if !wr.tracked() {
             return;
         }
@@ -397,7 +399,12 @@ pub(crate) fn delete_garbage<H: GcHost>(
 /// **Contracts.** Entry: `finalizers` a normal list with flags clear. Exit: it
 /// is merged into `old`; objects with a legacy finalizer (every object under
 /// DEBUG_SAVEALL) were appended to `garbage`, holding a strong reference.
-pub(crate) fn handle_legacy_finalizers<H: GcHost>(st: &State, finalizers: GcRef, old: GcRef, host: &H) {
+pub(crate) fn handle_legacy_finalizers<H: GcHost>(
+    st: &State,
+    finalizers: GcRef,
+    old: GcRef,
+    host: &H,
+) {
     let saveall = st.debug.get() & DEBUG_SAVEALL != 0;
     let mut gc = finalizers.next();
     while gc != finalizers {
@@ -483,7 +490,8 @@ pub(crate) fn gc_collect_main<H: GcHost>(
     // Move reachable objects to the next generation.
     if young != old {
         if generation == NUM_GENERATIONS - 2 {
-            st.long_lived_pending.set(st.long_lived_pending.get() + survivors);
+            st.long_lived_pending
+                .set(st.long_lived_pending.get() + survivors);
         }
         gc_list_merge(young, old);
     } else {
@@ -598,12 +606,20 @@ pub(crate) fn gc_collect_with_callback<H: GcHost>(
 ) -> usize {
     let has_callbacks = !st.callbacks.borrow().is_empty();
     if has_callbacks {
-        let info = CallbackInfo { generation, collected: 0, uncollectable: 0 };
+        let info = CallbackInfo {
+            generation,
+            collected: 0,
+            uncollectable: 0,
+        };
         invoke_gc_callbacks(st, Phase::Start, info, panics);
     }
     let (collected, uncollectable) = gc_collect_main(st, host, generation, panics);
     if !st.callbacks.borrow().is_empty() {
-        let info = CallbackInfo { generation, collected, uncollectable };
+        let info = CallbackInfo {
+            generation,
+            collected,
+            uncollectable,
+        };
         invoke_gc_callbacks(st, Phase::Stop, info, panics);
     }
     st.reset_scratch();
@@ -683,10 +699,26 @@ mod tests {
         let young = st.gen_head(0);
         let panics = Panics::default();
         update_refs(young, &heap);
-        assert_eq!((a.gc_refs(), b.gc_refs(), c.gc_ref().gc_refs(), d.gc_ref().gc_refs()), (1, 1, 1, 2));
+        assert_eq!(
+            (
+                a.gc_refs(),
+                b.gc_refs(),
+                c.gc_ref().gc_refs(),
+                d.gc_ref().gc_refs()
+            ),
+            (1, 1, 1, 2)
+        );
         assert!(a.collecting() && d.gc_ref().collecting());
         subtract_refs(young, &heap, &panics);
-        assert_eq!((a.gc_refs(), b.gc_refs(), c.gc_ref().gc_refs(), d.gc_ref().gc_refs()), (0, 0, 1, 1));
+        assert_eq!(
+            (
+                a.gc_refs(),
+                b.gc_refs(),
+                c.gc_ref().gc_refs(),
+                d.gc_ref().gc_refs()
+            ),
+            (0, 0, 1, 1)
+        );
         let ur = GcHeader::new();
         let unreachable = GcRef::head(&ur);
         gc_list_init(unreachable);
@@ -726,7 +758,10 @@ mod tests {
         let mut want = vec![a, b, ge];
         want.sort();
         assert_eq!(found, want);
-        assert_eq!(heap.collector().get_objects(Some(0)), vec![c.gc_ref(), d.gc_ref()]);
+        assert_eq!(
+            heap.collector().get_objects(Some(0)),
+            vec![c.gc_ref(), d.gc_ref()]
+        );
         // Finish: put them back.
         clear_unreachable_mask(unreachable);
         gc_list_clear_collecting(unreachable);
@@ -754,7 +789,10 @@ mod tests {
         let unreachable = GcRef::head(&ur);
         assert_eq!(deduce_unreachable(young, unreachable, &heap, &panics), 3);
         assert!(gc_list_is_empty(unreachable));
-        assert_eq!(heap.collector().get_objects(Some(0)), vec![r.gc_ref(), gx, gy]);
+        assert_eq!(
+            heap.collector().get_objects(Some(0)),
+            vec![r.gc_ref(), gx, gy]
+        );
     }
 
     #[test]

@@ -15,8 +15,8 @@ use std::io::Write;
 use mrt_alloc::ScratchArena;
 
 use crate::collect::{collect_generations, gc_collect_with_callback, untrack_raw};
-use crate::raw::GcHost;
 use crate::panics::{AbortOnUnwind, Panics};
+use crate::raw::GcHost;
 use crate::raw::*;
 use crate::stats::*;
 
@@ -115,7 +115,12 @@ impl Collector {
     pub fn new() -> Self {
         let (t0, t1, t2) = DEFAULT_THRESHOLDS;
         let st = Box::new(State {
-            heads: [GcHeader::new(), GcHeader::new(), GcHeader::new(), GcHeader::new()],
+            heads: [
+                GcHeader::new(),
+                GcHeader::new(),
+                GcHeader::new(),
+                GcHeader::new(),
+            ],
             counts: Default::default(),
             thresholds: [Cell::new(t0), Cell::new(t1), Cell::new(t2)],
             enabled: Cell::new(true),
@@ -219,7 +224,10 @@ impl Collector {
     ///
     /// If `generation >= NUM_GENERATIONS`, or to resume a host panic.
     pub fn collect<H: GcHost>(&self, host: &H, generation: usize) -> usize {
-        assert!(generation < NUM_GENERATIONS, "invalid generation {generation}");
+        assert!(
+            generation < NUM_GENERATIONS,
+            "invalid generation {generation}"
+        );
         if self.st.collecting.get() {
             return 0;
         }
@@ -281,7 +289,10 @@ impl Collector {
 
     /// The full-collection pacing state `(long_lived_total, long_lived_pending)`.
     pub fn long_lived(&self) -> (usize, usize) {
-        (self.st.long_lived_total.get(), self.st.long_lived_pending.get())
+        (
+            self.st.long_lived_total.get(),
+            self.st.long_lived_pending.get(),
+        )
     }
 
     /// `gc.set_debug`: a combination of the `DEBUG_*` flags.
@@ -303,7 +314,9 @@ impl Collector {
     /// allocated since the last collection. `None` (the default) turns it
     /// off, so counts behave exactly like CPython's.
     pub fn set_byte_threshold(&self, bytes: Option<usize>) {
-        self.st.byte_threshold.set(bytes.unwrap_or(0).max(usize::from(bytes.is_some())));
+        self.st
+            .byte_threshold
+            .set(bytes.unwrap_or(0).max(usize::from(bytes.is_some())));
     }
     /// The byte trigger, if on.
     pub fn get_byte_threshold(&self) -> Option<usize> {
@@ -378,7 +391,10 @@ impl Collector {
     pub fn get_objects(&self, generation: Option<usize>) -> Vec<GcRef> {
         let gens = match generation {
             Some(g) => {
-                assert!(g < NUM_GENERATIONS, "generation must be < {NUM_GENERATIONS}");
+                assert!(
+                    g < NUM_GENERATIONS,
+                    "generation must be < {NUM_GENERATIONS}"
+                );
                 g..g + 1
             }
             None => 0..NUM_GENERATIONS,

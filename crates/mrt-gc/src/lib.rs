@@ -55,8 +55,8 @@ mod validate;
 pub mod toy;
 
 pub use collector::{Collector, DEFAULT_THRESHOLDS, NUM_GENERATIONS};
-pub use raw::{GcHost, UntrackPass};
 pub use raw::{GcHeader, GcRef};
+pub use raw::{GcHost, UntrackPass};
 pub use stats::{
     CallbackId, CallbackInfo, DEBUG_COLLECTABLE, DEBUG_LEAK, DEBUG_SAVEALL, DEBUG_STATS,
     DEBUG_UNCOLLECTABLE, GcCallback, GenStats, Phase,

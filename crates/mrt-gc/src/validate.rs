@@ -26,16 +26,32 @@ pub(crate) fn validate_list(head: GcRef, flags: FlagState) {
             FlagState::CollectingSetUnreachableClear => (PREV_MASK_COLLECTING, 0),
             FlagState::CollectingSetUnreachableSet => (PREV_MASK_COLLECTING, NEXT_MASK_UNREACHABLE),
         };
-        assert_eq!(head.raw_prev() & PREV_MASK_COLLECTING, 0, "list head has COLLECTING");
-        assert_eq!(head.raw_next() & NEXT_MASK_UNREACHABLE, 0, "list head has UNREACHABLE");
+        assert_eq!(
+            head.raw_prev() & PREV_MASK_COLLECTING,
+            0,
+            "list head has COLLECTING"
+        );
+        assert_eq!(
+            head.raw_next() & NEXT_MASK_UNREACHABLE,
+            0,
+            "list head has UNREACHABLE"
+        );
         let mut prev = head;
         let mut gc = GcRef::from_addr(head.raw_next());
         while gc != head {
             let truenext = gc.raw_next() & !NEXT_MASK_UNREACHABLE;
             assert_ne!(truenext, 0, "untracked object in a list");
             assert_eq!(gc.prev(), prev, "broken prev link");
-            assert_eq!(gc.raw_prev() & PREV_MASK_COLLECTING, prev_value, "COLLECTING flag ({flags:?})");
-            assert_eq!(gc.raw_next() & NEXT_MASK_UNREACHABLE, next_value, "UNREACHABLE flag ({flags:?})");
+            assert_eq!(
+                gc.raw_prev() & PREV_MASK_COLLECTING,
+                prev_value,
+                "COLLECTING flag ({flags:?})"
+            );
+            assert_eq!(
+                gc.raw_next() & NEXT_MASK_UNREACHABLE,
+                next_value,
+                "UNREACHABLE flag ({flags:?})"
+            );
             let _ = PREV_MASK_FINALIZED;
             prev = gc;
             gc = GcRef::from_addr(truenext);

@@ -160,19 +160,35 @@ fn test_callbacks_order_and_info() {
     let h = heap();
     let log: Rc<RefCell<Vec<(u8, Phase, CallbackInfo)>>> = Rc::default();
     let (l1, l2) = (log.clone(), log.clone());
-    let id1 = h.collector().add_callback(Box::new(move |p, i| l1.borrow_mut().push((1, p, *i))));
-    h.collector().add_callback(Box::new(move |p, i| l2.borrow_mut().push((2, p, *i))));
+    let id1 = h
+        .collector()
+        .add_callback(Box::new(move |p, i| l1.borrow_mut().push((1, p, *i))));
+    h.collector()
+        .add_callback(Box::new(move |p, i| l2.borrow_mut().push((2, p, *i))));
     let l = h.alloc_with(NodeOptions::default().legacy());
     l.link(&l);
     let m = h.alloc();
     m.link(&m);
     drop((l, m));
     assert_eq!(h.collect(1), 2);
-    let start = CallbackInfo { generation: 1, collected: 0, uncollectable: 0 };
-    let stop = CallbackInfo { generation: 1, collected: 1, uncollectable: 1 };
+    let start = CallbackInfo {
+        generation: 1,
+        collected: 0,
+        uncollectable: 0,
+    };
+    let stop = CallbackInfo {
+        generation: 1,
+        collected: 1,
+        uncollectable: 1,
+    };
     assert_eq!(
         *log.borrow(),
-        vec![(1, Phase::Start, start), (2, Phase::Start, start), (1, Phase::Stop, stop), (2, Phase::Stop, stop)]
+        vec![
+            (1, Phase::Start, start),
+            (2, Phase::Start, start),
+            (1, Phase::Stop, stop),
+            (2, Phase::Stop, stop)
+        ]
     );
     assert!(h.collector().remove_callback(id1));
     assert!(!h.collector().remove_callback(id1));
@@ -277,10 +293,13 @@ fn test_weakref_reachable_callback_called_once() {
     let a = h.alloc();
     a.link(&a);
     let c = calls.clone();
-    let wr = h.weakref(&a, Some(Box::new(move |w| {
-        assert!(w.is_dead());
-        c.set(c.get() + 1)
-    })));
+    let wr = h.weakref(
+        &a,
+        Some(Box::new(move |w| {
+            assert!(w.is_dead());
+            c.set(c.get() + 1)
+        })),
+    );
     drop(a);
     assert_eq!(h.collect(2), 1);
     assert_eq!(calls.get(), 1);
@@ -397,11 +416,22 @@ fn test_debug_stats_output_format() {
     assert_eq!(lines[0], "gc: collecting generation 0...");
     assert_eq!(lines[1], "gc: objects in each generation: 1 0 3");
     assert_eq!(lines[2], "gc: objects in permanent generation: 0");
-    assert!(lines[3].starts_with("gc: done, 0 unreachable, 0 uncollectable, ") && lines[3].ends_with("s elapsed"));
+    assert!(
+        lines[3].starts_with("gc: done, 0 unreachable, 0 uncollectable, ")
+            && lines[3].ends_with("s elapsed")
+    );
     assert_eq!(lines[4], "gc: collecting generation 2...");
     assert_eq!(lines[5], "gc: objects in each generation: 0 1 3");
-    assert!(lines[7].starts_with("gc: collectable <Node 0x"), "{}", lines[7]);
-    assert!(lines[8].starts_with("gc: uncollectable <Node 0x"), "{}", lines[8]);
+    assert!(
+        lines[7].starts_with("gc: collectable <Node 0x"),
+        "{}",
+        lines[7]
+    );
+    assert!(
+        lines[8].starts_with("gc: uncollectable <Node 0x"),
+        "{}",
+        lines[8]
+    );
     assert!(lines[9].starts_with("gc: done, 2 unreachable, 1 uncollectable, "));
     c.set_debug(0);
     drop(h.take_garbage());
@@ -409,7 +439,10 @@ fn test_debug_stats_output_format() {
 
 #[test]
 fn test_debug_leak_is_the_union() {
-    assert_eq!(DEBUG_LEAK, DEBUG_COLLECTABLE | DEBUG_UNCOLLECTABLE | DEBUG_SAVEALL);
+    assert_eq!(
+        DEBUG_LEAK,
+        DEBUG_COLLECTABLE | DEBUG_UNCOLLECTABLE | DEBUG_SAVEALL
+    );
 }
 
 // ---- automatic collection (skipped under gc_zeal, which adds collections) ----
@@ -431,7 +464,11 @@ mod automatic {
         keep.push(h.alloc()); // count 701 > 700: collect generation 0
         assert_eq!(c.get_count(), (0, 1, 0));
         assert_eq!(c.get_stats()[0].collections, 1);
-        assert_eq!(c.generation_len(1), 700, "the new object is tracked after the collection");
+        assert_eq!(
+            c.generation_len(1),
+            700,
+            "the new object is tracked after the collection"
+        );
         assert_eq!(c.generation_len(0), 1);
     }
 

@@ -36,7 +36,11 @@ fn finalizer_panic_is_resumed_after_the_collection() {
     let r = catch_unwind(AssertUnwindSafe(|| h.collect(2)));
     assert_eq!(panic_message(r.unwrap_err()), "finalizer boom");
     assert!(!h.collector().is_collecting());
-    assert_eq!(h.live(), 0, "all garbage freed, the panicking node included");
+    assert_eq!(
+        h.live(),
+        0,
+        "all garbage freed, the panicking node included"
+    );
     let s = h.collector().get_stats();
     assert_eq!(s[2].collected, 21);
     assert_eq!(h.collect(2), 0);
@@ -116,7 +120,11 @@ fn traverse_panic_frees_nothing_and_keeps_lists_consistent() {
     h.set_traverse_panics(true);
     let r = catch_unwind(AssertUnwindSafe(|| h.collect(2)));
     assert!(panic_message(r.unwrap_err()).contains("toy traverse panic"));
-    assert_eq!(h.live(), 8, "nothing may be freed when reachability is unknown");
+    assert_eq!(
+        h.live(),
+        8,
+        "nothing may be freed when reachability is unknown"
+    );
     h.set_traverse_panics(false);
     assert_eq!(h.collect(2), 6);
     assert_eq!(h.live(), 2);

@@ -106,5 +106,4 @@ impl Collector {
         }
         out
     }
-
 }

@@ -123,7 +123,9 @@ impl Default for ToyHeap {
 
 impl fmt::Debug for ToyHeap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ToyHeap").field("live", &self.live()).finish_non_exhaustive()
+        f.debug_struct("ToyHeap")
+            .field("live", &self.live())
+            .finish_non_exhaustive()
     }
 }
 
@@ -187,11 +189,7 @@ impl ToyHeap {
     /// A weak reference to `target` (itself a tracked node, like CPython's
     /// weakref objects), with an optional callback run when `target` dies
     /// while the weakref is alive and reachable.
-    pub fn weakref(
-        &self,
-        target: &Root<'_>,
-        callback: Option<Box<WeakCallback>>,
-    ) -> Root<'_> {
+    pub fn weakref(&self, target: &Root<'_>, callback: Option<Box<WeakCallback>>) -> Root<'_> {
         let wr = alloc_node(self, NodeOptions::default().kind(Kind::Weakref));
         init_weakref(wr, target.r, callback);
         Root { heap: self, r: wr }
@@ -204,7 +202,10 @@ impl ToyHeap {
 
     /// Is the node with this id still alive?
     pub fn is_alive(&self, id: usize) -> bool {
-        self.alive.borrow().get(id / 64).is_some_and(|w| w >> (id % 64) & 1 == 1)
+        self.alive
+            .borrow()
+            .get(id / 64)
+            .is_some_and(|w| w >> (id % 64) & 1 == 1)
     }
 
     /// How many finalizer calls happened (both paths).
@@ -239,7 +240,11 @@ impl ToyHeap {
 
     /// Take the collector's `garbage` as handles.
     pub fn take_garbage(&self) -> Vec<Root<'_>> {
-        self.collector.take_garbage().into_iter().map(|r| Root { heap: self, r }).collect()
+        self.collector
+            .take_garbage()
+            .into_iter()
+            .map(|r| Root { heap: self, r })
+            .collect()
     }
 
     /// Make every `traverse` panic (unwind tests).
@@ -295,7 +300,10 @@ impl fmt::Debug for Root<'_> {
 impl Clone for Root<'_> {
     fn clone(&self) -> Self {
         self.heap.incref(self.r);
-        Root { heap: self.heap, r: self.r }
+        Root {
+            heap: self.heap,
+            r: self.r,
+        }
     }
 }
 
@@ -346,9 +354,8 @@ impl<'h> Root<'h> {
     /// Remove one edge `self -> to`, if any.
     pub fn unlink(&self, to: &Root<'_>) -> bool {
         let t = to.r;
-        let removed = node(self.r).with_edges_mut(|e| {
-            e.iter().position(|&x| x == t).map(|i| e.remove(i))
-        });
+        let removed =
+            node(self.r).with_edges_mut(|e| e.iter().position(|&x| x == t).map(|i| e.remove(i)));
         if let Some(x) = removed {
             self.heap.decref(x);
         }
@@ -390,7 +397,10 @@ impl<'h> Root<'h> {
     pub fn upgrade(&self) -> Option<Root<'h>> {
         let t = node(self.r).extra()?.target()?;
         self.heap.incref(t);
-        Some(Root { heap: self.heap, r: t })
+        Some(Root {
+            heap: self.heap,
+            r: t,
+        })
     }
 
     /// For a weakref node: is the referent dead?

@@ -45,7 +45,12 @@ pub(crate) struct Slab {
 
 impl Slab {
     pub(crate) fn new() -> Self {
-        Slab { chunks: RefCell::new(Vec::new()), free: Cell::new(None), bump: Cell::new(0), end: Cell::new(0) }
+        Slab {
+            chunks: RefCell::new(Vec::new()),
+            free: Cell::new(None),
+            bump: Cell::new(0),
+            end: Cell::new(0),
+        }
     }
 
     fn chunk_layout() -> std::alloc::Layout {
@@ -255,19 +260,20 @@ fn clear_weakrefs_to(o: GcRef) -> SmallVec<[GcRef; 4]> {
 
 /// If `o` is a weakref, detach it from its referent.
 fn clear_own_weakref(o: GcRef) {
-    if let Some(e) = node(o).extra() {
-        if let Some(t) = e.target.take() {
-            if let Some(te) = node(t).extra() {
-                te.weakrefs.borrow_mut().retain(|w| *w != o);
-            }
-        }
+    if let Some(e) = node(o).extra()
+        && let Some(t) = e.target.take()
+        && let Some(te) = node(t).extra()
+    {
+        te.weakrefs.borrow_mut().retain(|w| *w != o);
     }
 }
 
 impl ToyHeap {
     /// Run a weakref's callback (the heap holds a strong ref meanwhile).
     fn run_weak_callback(&self, wr: GcRef) {
-        let cb = node(wr).extra().and_then(|e| e.callback.borrow_mut().take());
+        let cb = node(wr)
+            .extra()
+            .and_then(|e| e.callback.borrow_mut().take());
         if let Some(mut cb) = cb {
             // Borrowed: the caller holds the count, so never drop this handle
             // (not even when `cb` unwinds).
@@ -289,9 +295,9 @@ impl ToyHeap {
         loop {
             let next = self.pending.borrow_mut().pop();
             let Some(o) = next else { break };
-            if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.dealloc_one(o)
-            })) {
+            if let Err(p) =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dealloc_one(o)))
+            {
                 first_panic.get_or_insert(p);
             }
         }
@@ -312,7 +318,8 @@ impl ToyHeap {
             // SAFETY: as above.
             unsafe { self.collector.set_finalized(o) };
             n.set_refcount(1); // temporarily resurrected
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.call_finalizer(o)));
+            let r =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.call_finalizer(o)));
             let rc = n.refcount() - 1;
             n.set_refcount(rc);
             if rc > 0 {
@@ -376,7 +383,9 @@ impl ToyHeap {
     }
 
     fn call_finalizer(&self, o: GcRef) {
-        let f = node(o).extra().and_then(|e| e.finalizer.borrow_mut().take());
+        let f = node(o)
+            .extra()
+            .and_then(|e| e.finalizer.borrow_mut().take());
         if let Some(mut f) = f {
             let root = std::mem::ManuallyDrop::new(Root::borrowed(self, o));
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&root)));
@@ -400,7 +409,7 @@ fn may_be_tracked(heap: &ToyHeap, e: GcRef) -> bool {
     node(e).kind() == Kind::DictLike || unsafe { heap.collector.is_tracked(e) }
 }
 
-// SAFETY (the numbered GcHost contract):
+// SAFETY: the numbered GcHost contract holds:
 // 1. every GcRef the toy hands out points to a live ToyBox created by
 //    `alloc_node` with `GcHeader::new()`; boxes never move;
 // 2. `refcount` counts Roots + edges + weakref-callback/collector holds;
@@ -448,10 +457,8 @@ unsafe impl GcHost for ToyHeap {
 
     fn clear(&self, o: GcRef) {
         let n = node(o);
-        if let Some(e) = n.extra() {
-            if e.kind == Kind::ClearPanics {
-                panic!("toy clear panic (test hook)");
-            }
+        if n.kind() == Kind::ClearPanics {
+            panic!("toy clear panic (test hook)");
         }
         let edges = n.with_edges_mut(std::mem::take);
         for e in edges {
@@ -460,9 +467,9 @@ unsafe impl GcHost for ToyHeap {
     }
 
     fn has_finalizer(&self, o: GcRef) -> bool {
-        node(o).extra().is_some_and(|e| {
-            e.finalizer.try_borrow().map_or(true, |f| f.is_some())
-        })
+        node(o)
+            .extra()
+            .is_some_and(|e| e.finalizer.try_borrow().map_or(true, |f| f.is_some()))
     }
 
     fn finalize(&self, o: GcRef) {
@@ -486,11 +493,11 @@ unsafe impl GcHost for ToyHeap {
 
     fn maybe_untrack(&self, o: GcRef, pass: UntrackPass) -> bool {
         let n = node(o);
-        let untrackable = match (n.kind(), pass) {
-            (Kind::TupleLike, UntrackPass::EveryCollection) => true,
-            (Kind::DictLike, UntrackPass::FullCollection) => true,
-            _ => false,
-        };
+        let untrackable = matches!(
+            (n.kind(), pass),
+            (Kind::TupleLike, UntrackPass::EveryCollection)
+                | (Kind::DictLike, UntrackPass::FullCollection)
+        );
         untrackable && n.edges().iter().all(|&e| !may_be_tracked(self, e))
     }
 
