@@ -19,5 +19,5 @@ pub use mrt_object as object;
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
-pub mod script;
 pub mod observe;
+pub mod script;

@@ -25,7 +25,12 @@ pub struct Filter {
 impl Filter {
     /// A filter on the most recent frame's file, any line.
     pub fn new(inclusive: bool, filename_pattern: &str) -> Self {
-        Filter { inclusive, filename_pattern: filename_pattern.to_owned(), lineno: None, all_frames: false }
+        Filter {
+            inclusive,
+            filename_pattern: filename_pattern.to_owned(),
+            lineno: None,
+            all_frames: false,
+        }
     }
 
     /// Restrict to one line.
@@ -179,11 +184,18 @@ mod tests {
     }
 
     fn trace(frames: &[(&str, u32)]) -> Trace {
-        Trace { size: 1, weight: 1.0, traceback: Traceback::new(frames.iter().map(|&(f, l)| Frame::new(f, l, "f")).collect()) }
+        Trace {
+            size: 1,
+            weight: 1.0,
+            traceback: Traceback::new(frames.iter().map(|&(f, l)| Frame::new(f, l, "f")).collect()),
+        }
     }
 
     fn files(s: &Snapshot) -> Vec<String> {
-        s.traces().iter().map(|t| t.traceback.most_recent().to_string()).collect()
+        s.traces()
+            .iter()
+            .map(|t| t.traceback.most_recent().to_string())
+            .collect()
     }
 
     #[test]
@@ -200,20 +212,38 @@ mod tests {
         );
         assert_eq!(snap.filter_traces(&[]).traces().len(), 4);
         // Inclusive on the most recent frame.
-        assert_eq!(files(&snap.filter_traces(&[Filter::new(true, "a.py")])), ["a.py:1", "a.py:2"]);
+        assert_eq!(
+            files(&snap.filter_traces(&[Filter::new(true, "a.py")])),
+            ["a.py:1", "a.py:2"]
+        );
         // … with a line.
-        assert_eq!(files(&snap.filter_traces(&[Filter::new(true, "a.py").lineno(2)])), ["a.py:2"]);
+        assert_eq!(
+            files(&snap.filter_traces(&[Filter::new(true, "a.py").lineno(2)])),
+            ["a.py:2"]
+        );
         // … any frame.
         assert_eq!(
             files(&snap.filter_traces(&[Filter::new(true, "a.py").all_frames(true)])),
             ["a.py:1", "a.py:2", "b.py:1"]
         );
         // Exclusive: drop importlib (Python docs' classic example).
-        assert_eq!(snap.filter_traces(&[Filter::new(false, "<frozen importlib>")]).traces().len(), 3);
+        assert_eq!(
+            snap.filter_traces(&[Filter::new(false, "<frozen importlib>")])
+                .traces()
+                .len(),
+            3
+        );
         // Exclusive with all_frames drops traces with any matching frame.
-        assert_eq!(files(&snap.filter_traces(&[Filter::new(false, "main.py").all_frames(true)])), ["b.py:1", "<frozen importlib>:3"]);
+        assert_eq!(
+            files(&snap.filter_traces(&[Filter::new(false, "main.py").all_frames(true)])),
+            ["b.py:1", "<frozen importlib>:3"]
+        );
         // Includes are OR-ed, excludes AND-ed.
-        let f = [Filter::new(true, "a.py"), Filter::new(true, "b.py"), Filter::new(false, "a.py").lineno(1)];
+        let f = [
+            Filter::new(true, "a.py"),
+            Filter::new(true, "b.py"),
+            Filter::new(false, "a.py").lineno(1),
+        ];
         assert_eq!(files(&snap.filter_traces(&f)), ["a.py:2", "b.py:1"]);
     }
 }

@@ -41,7 +41,10 @@ pub struct RawFrame {
 
 impl RawFrame {
     /// The frame a trace gets when the host pushed none (Python's `<unknown>:0`).
-    pub const UNKNOWN: RawFrame = RawFrame { code: CodeId::UNKNOWN, line: 0 };
+    pub const UNKNOWN: RawFrame = RawFrame {
+        code: CodeId::UNKNOWN,
+        line: 0,
+    };
 }
 
 /// The interning table of `(file, function)` pairs. Append-only: ids stay valid for the
@@ -62,7 +65,11 @@ impl CodeTable {
 
     /// The id of `(file, function)`, interning the pair on first use.
     pub fn intern(&mut self, file: &str, function: &str) -> CodeId {
-        if let Some(&id) = self.index.get(file).and_then(|by_function| by_function.get(function)) {
+        if let Some(&id) = self
+            .index
+            .get(file)
+            .and_then(|by_function| by_function.get(function))
+        {
             return id;
         }
         // `u32::MAX` is the UNKNOWN sentinel; a table of 4 billion codes is not a use case,
@@ -71,7 +78,10 @@ impl CodeTable {
             Ok(i) if i != u32::MAX => CodeId(i),
             _ => return CodeId::UNKNOWN,
         };
-        let file: Arc<str> = self.index.get_key_value(file).map_or_else(|| Arc::from(file), |(k, _)| k.clone());
+        let file: Arc<str> = self
+            .index
+            .get_key_value(file)
+            .map_or_else(|| Arc::from(file), |(k, _)| k.clone());
         let function: Arc<str> = Arc::from(function);
         self.codes.push((file.clone(), function.clone()));
         self.index.entry(file).or_default().insert(function, id);
@@ -93,7 +103,10 @@ impl CodeTable {
         match self.codes.get(id.0 as usize) {
             Some((file, function)) => (file.clone(), function.clone()),
             None => {
-                let unknown = self.unknown.get_or_insert_with(|| Arc::from(UNKNOWN)).clone();
+                let unknown = self
+                    .unknown
+                    .get_or_insert_with(|| Arc::from(UNKNOWN))
+                    .clone();
                 (unknown.clone(), unknown)
             }
         }
@@ -102,7 +115,11 @@ impl CodeTable {
     /// Resolve a raw frame into an owned [`Frame`].
     pub fn frame(&mut self, raw: RawFrame) -> Frame {
         let (file, function) = self.resolve(raw.code);
-        Frame { file, line: raw.line, function }
+        Frame {
+            file,
+            line: raw.line,
+            function,
+        }
     }
 
     /// Approximate heap bytes used by the table (for `get_tracemalloc_memory`).
@@ -130,7 +147,11 @@ pub struct Frame {
 impl Frame {
     /// A frame from borrowed parts.
     pub fn new(file: &str, line: u32, function: &str) -> Self {
-        Frame { file: Arc::from(file), line, function: Arc::from(function) }
+        Frame {
+            file: Arc::from(file),
+            line,
+            function: Arc::from(function),
+        }
     }
 }
 
@@ -158,9 +179,13 @@ impl Traceback {
     /// `<unknown>:0`, so a traceback always has a frame.
     pub fn new(frames: Vec<Frame>) -> Self {
         if frames.is_empty() {
-            return Traceback { frames: Arc::from(vec![Frame::new(UNKNOWN, 0, UNKNOWN)]) };
+            return Traceback {
+                frames: Arc::from(vec![Frame::new(UNKNOWN, 0, UNKNOWN)]),
+            };
         }
-        Traceback { frames: Arc::from(frames) }
+        Traceback {
+            frames: Arc::from(frames),
+        }
     }
 
     /// The frames, most recent first.
@@ -253,9 +278,15 @@ mod tests {
         assert_eq!(tb.to_string(), "a.py:3");
         assert_eq!(
             tb.format(None, false),
-            vec!["  File \"a.py\", line 3, in outer", "  File \"b.py\", line 7, in inner"]
+            vec![
+                "  File \"a.py\", line 3, in outer",
+                "  File \"b.py\", line 7, in inner"
+            ]
         );
-        assert_eq!(tb.format(Some(1), true), vec!["  File \"b.py\", line 7, in inner"]);
+        assert_eq!(
+            tb.format(Some(1), true),
+            vec!["  File \"b.py\", line 7, in inner"]
+        );
         // Compared oldest first: ("a.py",3),("b.py",7) < ("a.py",3),("c.py",1).
         let other = Traceback::new(vec![Frame::new("c.py", 1, "x"), old]);
         assert!(tb < other);

@@ -20,10 +20,10 @@
 
 mod fxhash;
 
+pub mod filter;
 pub mod frame;
 pub mod sampling;
 pub mod snapshot;
-pub mod filter;
 pub mod tracemalloc;
 
 pub use filter::Filter;

@@ -45,7 +45,11 @@ impl Sampler {
         if mean_interval == 0 {
             return Err(TraceError::InvalidSamplingInterval(mean_interval));
         }
-        let mut sampler = Sampler { mean: mean_interval as f64, remaining: 0.0, rng: SplitMix64::new(seed) };
+        let mut sampler = Sampler {
+            mean: mean_interval as f64,
+            remaining: 0.0,
+            rng: SplitMix64::new(seed),
+        };
         sampler.remaining = sampler.next_gap();
         Ok(sampler)
     }
@@ -93,7 +97,10 @@ mod tests {
 
     #[test]
     fn zero_interval_is_an_error() {
-        assert!(matches!(Sampler::new(0, 1), Err(TraceError::InvalidSamplingInterval(0))));
+        assert!(matches!(
+            Sampler::new(0, 1),
+            Err(TraceError::InvalidSamplingInterval(0))
+        ));
     }
 
     #[test]
@@ -105,7 +112,10 @@ mod tests {
             let p = s.probability(size);
             let se = (p * (1.0 - p) / n as f64).sqrt();
             // Gaps are shared between neighbours, so allow a little more than 5 sigma.
-            assert!((hits / n as f64 - p).abs() < 6.0 * se + 1e-3, "size {size}: {hits} vs p={p}");
+            assert!(
+                (hits / n as f64 - p).abs() < 6.0 * se + 1e-3,
+                "size {size}: {hits} vs p={p}"
+            );
         }
         assert_eq!(s.weight(0), 0.0);
         assert!((s.weight(4096) - 1.0 / (1.0 - (-1.0f64).exp())).abs() < 1e-12);

@@ -86,25 +86,51 @@ pub fn format_size(size: f64, sign: bool) -> String {
     let mut size = size;
     for unit in ["B", "KiB", "MiB", "GiB"] {
         if size.abs() < 100.0 && unit != "B" {
-            return if sign { format!("{size:+.1} {unit}") } else { format!("{size:.1} {unit}") };
+            return if sign {
+                format!("{size:+.1} {unit}")
+            } else {
+                format!("{size:.1} {unit}")
+            };
         }
         if size.abs() < 10.0 * 1024.0 {
-            return if sign { format!("{size:+.0} {unit}") } else { format!("{size:.0} {unit}") };
+            return if sign {
+                format!("{size:+.0} {unit}")
+            } else {
+                format!("{size:.0} {unit}")
+            };
         }
         size /= 1024.0;
     }
     if size.abs() < 100.0 {
-        return if sign { format!("{size:+.1} TiB") } else { format!("{size:.1} TiB") };
+        return if sign {
+            format!("{size:+.1} TiB")
+        } else {
+            format!("{size:.1} TiB")
+        };
     }
-    if sign { format!("{size:+.0} TiB") } else { format!("{size:.0} TiB") }
+    if sign {
+        format!("{size:+.0} TiB")
+    } else {
+        format!("{size:.0} TiB")
+    }
 }
 
 impl fmt::Display for Statistic {
     /// `file:line: size=… KiB, count=…, average=… B`, as Python's `str(statistic)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: size={}, count={}", self.traceback, format_size(self.size as f64, false), self.count)?;
+        write!(
+            f,
+            "{}: size={}, count={}",
+            self.traceback,
+            format_size(self.size as f64, false),
+            self.count
+        )?;
         if self.count != 0 {
-            write!(f, ", average={}", format_size(self.size as f64 / self.count as f64, false))?;
+            write!(
+                f,
+                ", average={}",
+                format_size(self.size as f64 / self.count as f64, false)
+            )?;
         }
         Ok(())
     }
@@ -123,7 +149,11 @@ impl fmt::Display for StatisticDiff {
             self.count_diff
         )?;
         if self.count != 0 {
-            write!(f, ", average={}", format_size(self.size as f64 / self.count as f64, false))?;
+            write!(
+                f,
+                ", average={}",
+                format_size(self.size as f64 / self.count as f64, false)
+            )?;
         }
         Ok(())
     }
@@ -150,7 +180,10 @@ impl Sums {
     }
 
     fn totals(&self) -> (u64, u64) {
-        (self.size + self.est_size.round() as u64, self.count + self.est_count.round() as u64)
+        (
+            self.size + self.est_size.round() as u64,
+            self.count + self.est_count.round() as u64,
+        )
     }
 }
 
@@ -165,7 +198,11 @@ pub struct Snapshot {
 impl Snapshot {
     /// A snapshot from traces (the tracer builds these; tests and tools may too).
     pub fn new(traces: Vec<Trace>, traceback_limit: usize, sampling_interval: Option<u64>) -> Self {
-        Snapshot { traces, traceback_limit, sampling_interval }
+        Snapshot {
+            traces,
+            traceback_limit,
+            sampling_interval,
+        }
     }
 
     /// The traces.
@@ -194,7 +231,8 @@ impl Snapshot {
     /// is kept if it matches at least one inclusive filter (when there are any) and every
     /// exclusive filter lets it through. No filters: a copy.
     pub fn filter_traces(&self, filters: &[Filter]) -> Snapshot {
-        let (include, exclude): (Vec<&Filter>, Vec<&Filter>) = filters.iter().partition(|f| f.inclusive);
+        let (include, exclude): (Vec<&Filter>, Vec<&Filter>) =
+            filters.iter().partition(|f| f.inclusive);
         let traces = self
             .traces
             .iter()
@@ -204,15 +242,27 @@ impl Snapshot {
             })
             .cloned()
             .collect();
-        Snapshot { traces, traceback_limit: self.traceback_limit, sampling_interval: self.sampling_interval }
+        Snapshot {
+            traces,
+            traceback_limit: self.traceback_limit,
+            sampling_interval: self.sampling_interval,
+        }
     }
 
-    fn group_by(&self, key: KeyType, cumulative: bool) -> Result<HashMap<Traceback, Sums>, TraceError> {
+    fn group_by(
+        &self,
+        key: KeyType,
+        cumulative: bool,
+    ) -> Result<HashMap<Traceback, Sums>, TraceError> {
         if cumulative && key == KeyType::Traceback {
             return Err(TraceError::CumulativeTraceback);
         }
         let group_frame = |frame: &Frame| match key {
-            KeyType::Filename => Traceback::new(vec![Frame { file: frame.file.clone(), line: 0, function: "".into() }]),
+            KeyType::Filename => Traceback::new(vec![Frame {
+                file: frame.file.clone(),
+                line: 0,
+                function: "".into(),
+            }]),
             _ => Traceback::new(vec![frame.clone()]),
         };
         // Tracebacks are shared, so memoise the group of each one (as Python does).
@@ -247,13 +297,21 @@ impl Snapshot {
 
     /// Statistics with Python's `cumulative` flag: every frame of a traceback counts the
     /// trace, not just the most recent. `traceback` + cumulative is an error (as Python).
-    pub fn statistics_with(&self, key: KeyType, cumulative: bool) -> Result<Vec<Statistic>, TraceError> {
+    pub fn statistics_with(
+        &self,
+        key: KeyType,
+        cumulative: bool,
+    ) -> Result<Vec<Statistic>, TraceError> {
         let mut stats: Vec<Statistic> = self
             .group_by(key, cumulative)?
             .into_iter()
             .map(|(traceback, sums)| {
                 let (size, count) = sums.totals();
-                Statistic { traceback, size, count }
+                Statistic {
+                    traceback,
+                    size,
+                    count,
+                }
             })
             .collect();
         stats.sort_unstable_by(|a, b| {
@@ -270,7 +328,12 @@ impl Snapshot {
     }
 
     /// [`compare_to`](Self::compare_to) with Python's `cumulative` flag.
-    pub fn compare_to_with(&self, old: &Snapshot, key: KeyType, cumulative: bool) -> Result<Vec<StatisticDiff>, TraceError> {
+    pub fn compare_to_with(
+        &self,
+        old: &Snapshot,
+        key: KeyType,
+        cumulative: bool,
+    ) -> Result<Vec<StatisticDiff>, TraceError> {
         let new_group = self.group_by(key, cumulative)?;
         let mut old_group = old.group_by(key, cumulative)?;
         let mut diffs = Vec::with_capacity(new_group.len() + old_group.len());
@@ -287,9 +350,22 @@ impl Snapshot {
         }
         for (traceback, sums) in old_group {
             let (old_size, old_count) = sums.totals();
-            diffs.push(StatisticDiff { traceback, size: 0, size_diff: -(old_size as i64), count: 0, count_diff: -(old_count as i64) });
+            diffs.push(StatisticDiff {
+                traceback,
+                size: 0,
+                size_diff: -(old_size as i64),
+                count: 0,
+                count_diff: -(old_count as i64),
+            });
         }
-        let key = |d: &StatisticDiff| (d.size_diff.unsigned_abs(), d.size, d.count_diff.unsigned_abs(), d.count);
+        let key = |d: &StatisticDiff| {
+            (
+                d.size_diff.unsigned_abs(),
+                d.size,
+                d.count_diff.unsigned_abs(),
+                d.count,
+            )
+        };
         diffs.sort_unstable_by(|a, b| (key(b), &b.traceback).cmp(&(key(a), &a.traceback)));
         Ok(diffs)
     }
@@ -301,11 +377,20 @@ mod tests {
     use crate::observe::Tracer;
 
     fn tb(frames: &[(&str, u32)]) -> Traceback {
-        Traceback::new(frames.iter().map(|&(f, l)| Frame::new(f, l, "fn")).collect())
+        Traceback::new(
+            frames
+                .iter()
+                .map(|&(f, l)| Frame::new(f, l, "fn"))
+                .collect(),
+        )
     }
 
     fn trace(size: u64, frames: &[(&str, u32)]) -> Trace {
-        Trace { size, weight: 1.0, traceback: tb(frames) }
+        Trace {
+            size,
+            weight: 1.0,
+            traceback: tb(frames),
+        }
     }
 
     fn snapshot(traces: Vec<Trace>) -> Snapshot {
@@ -317,7 +402,10 @@ mod tests {
         for k in ["lineno", "filename", "traceback"] {
             assert_eq!(k.parse::<KeyType>().unwrap().to_string(), k);
         }
-        assert_eq!("line".parse::<KeyType>(), Err(TraceError::UnknownKeyType("line".into())));
+        assert_eq!(
+            "line".parse::<KeyType>(),
+            Err(TraceError::UnknownKeyType("line".into()))
+        );
     }
 
     #[test]
@@ -348,12 +436,28 @@ mod tests {
             trace(10, &[("a.py", 6), ("main.py", 1)]),
         ]);
         let lineno = snap.statistics(KeyType::Lineno);
-        let got: Vec<(String, u64, u64)> = lineno.iter().map(|s| (s.traceback.to_string(), s.size, s.count)).collect();
-        assert_eq!(got, vec![("b.py:1".into(), 100, 1), ("a.py:5".into(), 60, 2), ("a.py:6".into(), 10, 1)]);
-        assert_eq!(lineno[1].to_string(), "a.py:5: size=60 B, count=2, average=30 B");
+        let got: Vec<(String, u64, u64)> = lineno
+            .iter()
+            .map(|s| (s.traceback.to_string(), s.size, s.count))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("b.py:1".into(), 100, 1),
+                ("a.py:5".into(), 60, 2),
+                ("a.py:6".into(), 10, 1)
+            ]
+        );
+        assert_eq!(
+            lineno[1].to_string(),
+            "a.py:5: size=60 B, count=2, average=30 B"
+        );
 
         let filename = snap.statistics(KeyType::Filename);
-        let got: Vec<(String, u64)> = filename.iter().map(|s| (s.traceback.to_string(), s.size)).collect();
+        let got: Vec<(String, u64)> = filename
+            .iter()
+            .map(|s| (s.traceback.to_string(), s.size))
+            .collect();
         assert_eq!(got, vec![("b.py:0".into(), 100), ("a.py:0".into(), 70)]);
 
         let full = snap.statistics(KeyType::Traceback);
@@ -363,15 +467,25 @@ mod tests {
         assert_eq!(full[2].traceback.oldest().line, 1);
 
         let cumulative = snap.statistics_with(KeyType::Filename, true).unwrap();
-        let main = cumulative.iter().find(|s| &*s.traceback.most_recent().file == "main.py").unwrap();
+        let main = cumulative
+            .iter()
+            .find(|s| &*s.traceback.most_recent().file == "main.py")
+            .unwrap();
         assert_eq!((main.size, main.count), (170, 4));
-        assert_eq!(snap.statistics_with(KeyType::Traceback, true), Err(TraceError::CumulativeTraceback));
+        assert_eq!(
+            snap.statistics_with(KeyType::Traceback, true),
+            Err(TraceError::CumulativeTraceback)
+        );
         assert_eq!(snap.total(), (170, 4));
     }
 
     #[test]
     fn compare_to_diffs_and_sorts_like_python() {
-        let old = snapshot(vec![trace(100, &[("a.py", 1)]), trace(50, &[("gone.py", 1)]), trace(10, &[("c.py", 1)])]);
+        let old = snapshot(vec![
+            trace(100, &[("a.py", 1)]),
+            trace(50, &[("gone.py", 1)]),
+            trace(10, &[("c.py", 1)]),
+        ]);
         let new = snapshot(vec![
             trace(100, &[("a.py", 1)]),
             trace(20, &[("a.py", 1)]),
@@ -381,7 +495,15 @@ mod tests {
         let diffs = new.compare_to(&old, KeyType::Lineno);
         let got: Vec<(String, u64, i64, u64, i64)> = diffs
             .iter()
-            .map(|d| (d.traceback.to_string(), d.size, d.size_diff, d.count, d.count_diff))
+            .map(|d| {
+                (
+                    d.traceback.to_string(),
+                    d.size,
+                    d.size_diff,
+                    d.count,
+                    d.count_diff,
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -392,8 +514,14 @@ mod tests {
                 ("c.py:1".into(), 10, 0, 1, 0),
             ]
         );
-        assert_eq!(diffs[2].to_string(), "a.py:1: size=120 B (+20 B), count=2 (+1), average=60 B");
-        assert_eq!(diffs[1].to_string(), "gone.py:1: size=0 B (-50 B), count=0 (-1)");
+        assert_eq!(
+            diffs[2].to_string(),
+            "a.py:1: size=120 B (+20 B), count=2 (+1), average=60 B"
+        );
+        assert_eq!(
+            diffs[1].to_string(),
+            "gone.py:1: size=0 B (-50 B), count=0 (-1)"
+        );
     }
 
     #[test]
@@ -415,8 +543,14 @@ mod tests {
         }
         let after = t.take_snapshot().unwrap();
         let top = after.compare_to(&before, KeyType::Lineno);
-        assert_eq!(top[0].to_string(), "app.py:11: size=40.0 KiB (+40.0 KiB), count=10 (+10), average=4096 B");
-        assert_eq!(top[1].to_string(), "app.py:10: size=3200 B (-3200 B), count=50 (-50), average=64 B");
+        assert_eq!(
+            top[0].to_string(),
+            "app.py:11: size=40.0 KiB (+40.0 KiB), count=10 (+10), average=4096 B"
+        );
+        assert_eq!(
+            top[1].to_string(),
+            "app.py:10: size=3200 B (-3200 B), count=50 (-50), average=64 B"
+        );
     }
 
     /// The sampled estimator is unbiased: 10^6 allocations of known sizes from three sites,
@@ -445,10 +579,17 @@ mod tests {
             truth[site].1 += 1;
         }
         let snap = t.take_snapshot().unwrap();
-        assert!(snap.traces().len() < 100_000, "sampling traced {} blocks", snap.traces().len());
+        assert!(
+            snap.traces().len() < 100_000,
+            "sampling traced {} blocks",
+            snap.traces().len()
+        );
         let stats = snap.statistics(KeyType::Filename);
         for (site, name) in ["small.py", "medium.py", "large.py"].iter().enumerate() {
-            let s = stats.iter().find(|s| &*s.traceback.most_recent().file == *name).unwrap();
+            let s = stats
+                .iter()
+                .find(|s| &*s.traceback.most_recent().file == *name)
+                .unwrap();
             let (size, count) = truth[site];
             let size_err = (s.size as f64 - size as f64).abs() / size as f64;
             let count_err = (s.count as f64 - count as f64).abs() / count as f64;
@@ -457,6 +598,9 @@ mod tests {
         }
         let total: u64 = truth.iter().map(|t| t.0).sum();
         let (current, _) = t.get_traced_memory();
-        assert!((current as f64 - total as f64).abs() / (total as f64) < 0.02, "{current} vs {total}");
+        assert!(
+            (current as f64 - total as f64).abs() / (total as f64) < 0.02,
+            "{current} vs {total}"
+        );
     }
 }

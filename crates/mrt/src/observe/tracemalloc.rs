@@ -64,7 +64,10 @@ impl fmt::Display for TraceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TraceError::InvalidTracebackLimit(n) => {
-                write!(f, "the number of frames must be in range [1; {MAX_NFRAMES}], not {n}")
+                write!(
+                    f,
+                    "the number of frames must be in range [1; {MAX_NFRAMES}], not {n}"
+                )
             }
             TraceError::InvalidSamplingInterval(n) => {
                 write!(f, "the sampling interval must be at least 1 byte, not {n}")
@@ -153,7 +156,12 @@ impl Tracer {
     /// Start tracing about one allocation per `mean_interval` bytes (see
     /// [`sampling`](super::sampling)); `seed` makes the choice reproducible. Switching
     /// between exact and sampled mode clears the traces (they would not mix).
-    pub fn start_sampling(&mut self, nframes: usize, mean_interval: u64, seed: u64) -> Result<(), TraceError> {
+    pub fn start_sampling(
+        &mut self,
+        nframes: usize,
+        mean_interval: u64,
+        seed: u64,
+    ) -> Result<(), TraceError> {
         if !(1..=MAX_NFRAMES).contains(&nframes) {
             return Err(TraceError::InvalidTracebackLimit(nframes));
         }
@@ -219,8 +227,14 @@ impl Tracer {
     pub fn get_tracemalloc_memory(&self) -> usize {
         self.traces.capacity() * (size_of::<usize>() + size_of::<TraceRecord>() + 1)
             + self.tracebacks.capacity() * size_of::<RawTraceback>()
-            + self.tracebacks.iter().filter(|t| t.spilled()).map(|t| t.capacity() * size_of::<RawFrame>()).sum::<usize>()
-            + self.traceback_index.capacity() * (size_of::<RawTraceback>() + size_of::<TracebackId>() + 1)
+            + self
+                .tracebacks
+                .iter()
+                .filter(|t| t.spilled())
+                .map(|t| t.capacity() * size_of::<RawFrame>())
+                .sum::<usize>()
+            + self.traceback_index.capacity()
+                * (size_of::<RawTraceback>() + size_of::<TracebackId>() + 1)
             + self.stack.capacity() * size_of::<RawFrame>()
             + self.codes.heap_bytes()
     }
@@ -259,7 +273,10 @@ impl Tracer {
     /// Leave the current frame.
     #[inline]
     pub fn pop_frame(&mut self) -> Result<(), TraceError> {
-        self.stack.pop().map(drop).ok_or(TraceError::EmptyFrameStack)
+        self.stack
+            .pop()
+            .map(drop)
+            .ok_or(TraceError::EmptyFrameStack)
     }
 
     /// Number of frames on the host's stack.
@@ -313,8 +330,17 @@ impl Tracer {
             }
         };
         let traceback = self.capture_traceback();
-        let estimate = if weight == 1.0 { size } else { (size as f64 * weight).round() as u64 };
-        let record = TraceRecord { size, weight, estimate, traceback };
+        let estimate = if weight == 1.0 {
+            size
+        } else {
+            (size as f64 * weight).round() as u64
+        };
+        let record = TraceRecord {
+            size,
+            weight,
+            estimate,
+            traceback,
+        };
         if let Some(old) = self.traces.insert(addr, record) {
             self.current -= old.estimate;
         }
@@ -348,7 +374,12 @@ impl Tracer {
         let raw: RawTraceback = if self.stack.is_empty() {
             smallvec::smallvec![RawFrame::UNKNOWN]
         } else {
-            self.stack.iter().rev().take(self.nframes).copied().collect()
+            self.stack
+                .iter()
+                .rev()
+                .take(self.nframes)
+                .copied()
+                .collect()
         };
         if let Some(&id) = self.traceback_index.get(&raw) {
             return id;
@@ -378,7 +409,8 @@ impl Tracer {
             return Err(TraceError::NotTracing);
         }
         let mut resolved: Vec<Option<Traceback>> = vec![None; self.tracebacks.len()];
-        let mut by_addr: Vec<(usize, TraceRecord)> = self.traces.iter().map(|(&a, &r)| (a, r)).collect();
+        let mut by_addr: Vec<(usize, TraceRecord)> =
+            self.traces.iter().map(|(&a, &r)| (a, r)).collect();
         by_addr.sort_unstable_by_key(|&(a, _)| a);
         let mut traces = Vec::with_capacity(by_addr.len());
         for (_, record) in by_addr {
@@ -391,9 +423,17 @@ impl Tracer {
                     tb
                 }
             };
-            traces.push(Trace { size: record.size, weight: record.weight, traceback });
+            traces.push(Trace {
+                size: record.size,
+                weight: record.weight,
+                traceback,
+            });
         }
-        Ok(Snapshot::new(traces, self.nframes, self.sampling_interval()))
+        Ok(Snapshot::new(
+            traces,
+            self.nframes,
+            self.sampling_interval(),
+        ))
     }
 }
 
@@ -423,12 +463,22 @@ mod tests {
     fn bad_limits_and_stack_misuse_are_errors() {
         let mut t = Tracer::new();
         assert_eq!(t.start(0), Err(TraceError::InvalidTracebackLimit(0)));
-        assert_eq!(t.start(MAX_NFRAMES + 1), Err(TraceError::InvalidTracebackLimit(MAX_NFRAMES + 1)));
-        assert_eq!(t.start_sampling(1, 0, 1), Err(TraceError::InvalidSamplingInterval(0)));
+        assert_eq!(
+            t.start(MAX_NFRAMES + 1),
+            Err(TraceError::InvalidTracebackLimit(MAX_NFRAMES + 1))
+        );
+        assert_eq!(
+            t.start_sampling(1, 0, 1),
+            Err(TraceError::InvalidSamplingInterval(0))
+        );
         assert!(!t.is_tracing());
         assert_eq!(t.pop_frame(), Err(TraceError::EmptyFrameStack));
         assert_eq!(t.set_line(3), Err(TraceError::EmptyFrameStack));
-        assert!(TraceError::InvalidTracebackLimit(0).to_string().contains("[1; 65535]"));
+        assert!(
+            TraceError::InvalidTracebackLimit(0)
+                .to_string()
+                .contains("[1; 65535]")
+        );
     }
 
     #[test]
@@ -475,15 +525,30 @@ mod tests {
         t.on_alloc(0x3, 8);
         assert_eq!(t.frame_depth(), 2);
 
-        assert_eq!(t.get_object_traceback(0x1).unwrap().to_string(), "<unknown>:0");
+        assert_eq!(
+            t.get_object_traceback(0x1).unwrap().to_string(),
+            "<unknown>:0"
+        );
         let tb = t.get_object_traceback(0x2).unwrap();
-        assert_eq!(tb.frames(), &[Frame::new("lib.py", 21, "g"), Frame::new("lib.py", 10, "f")]);
+        assert_eq!(
+            tb.frames(),
+            &[Frame::new("lib.py", 21, "g"), Frame::new("lib.py", 10, "f")]
+        );
         let tb = t.get_object_traceback(0x3).unwrap();
-        assert_eq!(tb.frames(), &[Frame::new("lib.py", 10, "f"), Frame::new("main.py", 1, "<module>")]);
+        assert_eq!(
+            tb.frames(),
+            &[
+                Frame::new("lib.py", 10, "f"),
+                Frame::new("main.py", 1, "<module>")
+            ]
+        );
         // The convenience push interns the same id.
         t.push(&Frame::new("lib.py", 30, "g"));
         t.on_alloc(0x4, 8);
-        assert_eq!(t.get_object_traceback(0x4).unwrap().most_recent(), &Frame::new("lib.py", 30, "g"));
+        assert_eq!(
+            t.get_object_traceback(0x4).unwrap().most_recent(),
+            &Frame::new("lib.py", 30, "g")
+        );
         assert!(t.get_tracemalloc_memory() > 0);
     }
 
