@@ -44,6 +44,18 @@ pub fn hash_int(v: i64) -> PyHash {
     fix_minus_one(h)
 }
 
+/// CPython's `_Py_HashPointer`: an object's identity hash (address rotated right by 4
+/// bits, since the low bits of aligned addresses are always zero).
+///
+/// ```
+/// use mrt_object::hash::hash_pointer;
+/// assert_eq!(hash_pointer(0x1230), 0x123);
+/// ```
+#[inline]
+pub fn hash_pointer(addr: usize) -> PyHash {
+    fix_minus_one((addr as u64).rotate_right(4) as i64)
+}
+
 /// `hash(b)` for a bool: the hash of `0` or `1`.
 #[inline]
 pub fn hash_bool(b: bool) -> PyHash {

@@ -60,6 +60,16 @@ impl Value {
     /// `False`.
     pub const FALSE: Value = Value(WORD_FALSE);
 
+    /// The empty word: an unset slot or a deleted dict entry. Never escapes the crate
+    /// and carries no reference.
+    pub(crate) const NULL: Value = Value(0);
+
+    /// Whether this is [`Value::NULL`].
+    #[inline]
+    pub(crate) const fn is_null(self) -> bool {
+        self.0 == 0
+    }
+
     /// A bool.
     #[inline]
     pub const fn from_bool(b: bool) -> Value {
@@ -117,7 +127,7 @@ impl Value {
     #[inline]
     pub fn heap_addr(self) -> Option<usize> {
         match self.decode() {
-            Decoded::Heap { addr, .. } => Some(addr),
+            Decoded::Heap { addr, .. } if addr != 0 => Some(addr),
             _ => None,
         }
     }

@@ -1,0 +1,84 @@
+//! `list`: a growable sequence that over-allocates like CPython 3.11
+//! (`raw::list` holds the storage code).
+
+use crate::error::{Error, Result};
+use crate::kind::Kind;
+use crate::raw::handle::Obj;
+use crate::raw::list;
+use crate::runtime::Runtime;
+
+impl Runtime {
+    /// A new empty list (tracked; 40 bytes, no buffer until the first append).
+    pub fn list(&self) -> Result<Obj<'_>> {
+        list::new_list(self)
+    }
+
+    /// A new list holding `items`.
+    pub fn list_from<'rt>(&'rt self, items: &[&Obj<'rt>]) -> Result<Obj<'rt>> {
+        let l = list::new_list(self)?;
+        for x in items {
+            list::append(&l, x)?;
+        }
+        Ok(l)
+    }
+}
+
+impl<'rt> Obj<'rt> {
+    fn expect_list(&self, method: &str) -> Result<()> {
+        if self.kind() == Some(Kind::List) {
+            Ok(())
+        } else {
+            Err(Error::TypeError(format!(
+                "'{}' object has no attribute '{method}'",
+                self.type_name()
+            )))
+        }
+    }
+
+    /// `l.append(x)`.
+    pub fn append(&self, x: &Obj<'_>) -> Result<()> {
+        self.expect_list("append")?;
+        list::append(self, x)
+    }
+
+    /// `l.insert(i, x)` (`i` clamped like Python's).
+    pub fn insert(&self, i: isize, x: &Obj<'_>) -> Result<()> {
+        self.expect_list("insert")?;
+        list::insert(self, i, x)
+    }
+
+    /// `l.pop()`.
+    pub fn pop(&self) -> Result<Obj<'rt>> {
+        self.pop_at(-1)
+    }
+
+    /// `l.pop(i)`.
+    pub fn pop_at(&self, i: isize) -> Result<Obj<'rt>> {
+        self.expect_list("pop")?;
+        list::pop(self, i)
+    }
+
+    /// `l[i] = x` (negative indices count from the end).
+    pub fn set(&self, i: isize, x: &Obj<'_>) -> Result<()> {
+        self.expect_list("__setitem__")?;
+        list::set(self, i, x)
+    }
+
+    /// `l[start:stop]` as a new list (Python's clamping; step 1).
+    pub fn slice(&self, start: isize, stop: isize) -> Result<Obj<'rt>> {
+        self.expect_list("__getitem__")?;
+        let n = list::len(self)? as isize;
+        let clamp = |i: isize| -> usize {
+            let i = if i < 0 { i + n } else { i };
+            i.clamp(0, n) as usize
+        };
+        let (a, b) = (clamp(start), clamp(stop));
+        list::slice(self, a, b.max(a))
+    }
+
+    /// Allocated capacity of a list's buffer (for observing the growth pattern).
+    pub fn list_capacity(&self) -> Result<usize> {
+        self.expect_list("__len__")?;
+        list::capacity(self)
+    }
+}

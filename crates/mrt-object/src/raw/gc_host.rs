@@ -1,0 +1,212 @@
+//! The object model as mrt-gc's [`GcHost`]: refcounts, `tp_traverse`, `tp_clear`,
+//! PEP 442 finalizers, weakref clearing and CPython 3.11's lazy untracking.
+#![allow(unsafe_code)]
+
+use crate::kind::Kind;
+use crate::raw::gc_link::{gc_ref, value_of};
+use crate::raw::handle::Obj;
+use crate::raw::object::{self, FLAG_IMMORTAL};
+use crate::raw::{compare, dealloc, table, weakref};
+use crate::runtime::Runtime;
+use mrt_gc::{GcHost, GcRef, UntrackPass};
+
+/// Refcount reported for immortal objects: larger than any number of edges.
+const IMMORTAL_REFCOUNT: usize = usize::MAX >> 2;
+
+// The numbered contract of `GcHost`, point by point:
+// 1. Every GcRef this runtime hands its collector is `gc_ref` of a live GC-capable
+//    object it allocated with a zeroed (= `GcHeader::new()`) header; objects never
+//    move. Only this runtime's objects are ever tracked by its collector.
+// 2. `refcount` is the object's strong count (containers own one per stored
+//    value; handles one each); an immortal object reports a count above any edge
+//    count. Objects at refcount zero are untracked before anything else runs.
+// 3. `traverse` visits each GC-capable value the object stores (list/tuple items,
+//    dict keys and values, set keys, instance words, host references) once, reads
+//    memory only, and weakrefs report nothing (the referent is not owned; callbacks
+//    are Rust closures holding no references).
+// 4. Every GC-capable object is freed by `raw::dealloc`, which calls
+//    `on_dealloc` before releasing the memory.
+// 5. `refcount`, `incref`, `has_finalizer`, `maybe_untrack`, `type_name` do not
+//    panic (class indices in headers are always valid); host code is only run inside
+//    `Runtime::call_host`, which catches panics.
+// 6. `clear_weakrefs` clears a weakref `o` itself and every weakref to `o`, and
+//    defers only live (refcount > 0) weakref objects with a callback, which are
+//    tracked: weakrefs are tracked from creation until their refcount reaches zero.
+// SAFETY: the six points above.
+unsafe impl GcHost for Runtime {
+    const UNTRACKS: bool = true;
+
+    fn refcount(&self, o: GcRef) -> usize {
+        let v = value_of(o);
+        // SAFETY: live object (contract 1).
+        unsafe {
+            if object::flags(v) & FLAG_IMMORTAL != 0 {
+                IMMORTAL_REFCOUNT
+            } else {
+                object::refcnt(v) as usize
+            }
+        }
+    }
+
+    fn incref(&self, o: GcRef) {
+        // SAFETY: live object.
+        unsafe { object::incref(value_of(o)) }
+    }
+
+    fn decref(&self, o: GcRef) {
+        // SAFETY: live object; the collector owns the reference it drops.
+        unsafe { object::decref(self, value_of(o)) }
+    }
+
+    fn traverse(&self, o: GcRef, visit: &mut impl FnMut(GcRef)) {
+        // SAFETY: live object; `visit` does not touch our objects.
+        unsafe { dealloc::traverse(self, value_of(o), |x| visit(gc_ref(x))) }
+    }
+
+    fn clear(&self, o: GcRef) {
+        // SAFETY: live object.
+        unsafe { dealloc::clear(self, value_of(o)) }
+    }
+
+    fn has_finalizer(&self, o: GcRef) -> bool {
+        let v = value_of(o);
+        // SAFETY: live object; instance headers hold valid class indices.
+        unsafe {
+            object::kind_of(v) == Kind::Instance
+                && self.class_at((*object::header(v)).aux).finalizer.is_some()
+        }
+    }
+
+    fn finalize(&self, o: GcRef) {
+        let v = value_of(o);
+        // SAFETY: live instance (the collector holds a reference during the call).
+        let class = self.class_at(unsafe { (*object::header(v)).aux });
+        if let Some(fin) = class.finalizer.clone() {
+            // SAFETY: live object of this runtime.
+            let h = unsafe { Obj::from_borrowed(self, v) };
+            self.call_host(|| fin(&h));
+        }
+    }
+
+    fn clear_weakrefs(&self, o: GcRef, defer: &mut impl FnMut(GcRef)) {
+        let v = value_of(o);
+        // SAFETY: live object.
+        unsafe {
+            if object::kind_of(v) == Kind::WeakRef {
+                weakref::clear_self(self, v);
+            }
+            for wr in weakref::clear_weakrefs_to(self, v) {
+                defer(gc_ref(wr));
+            }
+        }
+    }
+
+    fn call_weakref_callback(&self, wr: GcRef) {
+        // SAFETY: live weakref (the collector holds a reference).
+        unsafe { weakref::call_callback(self, value_of(wr)) }
+    }
+
+    fn maybe_untrack(&self, o: GcRef, pass: UntrackPass) -> bool {
+        let v = value_of(o);
+        // SAFETY: live object; its items are live.
+        unsafe {
+            match (object::kind_of(v), pass) {
+                // `_PyTuple_MaybeUntrack`.
+                (Kind::Tuple, UntrackPass::EveryCollection) => compare::tuple_items(v)
+                    .iter()
+                    .all(|&x| !table::may_be_tracked(self, x)),
+                // `_PyDict_MaybeUntrack`.
+                (Kind::Dict, UntrackPass::FullCollection) => {
+                    let mut all_untracked = true;
+                    table::for_each(v, |k, x| {
+                        all_untracked &=
+                            !table::may_be_tracked(self, k) && !table::may_be_tracked(self, x);
+                    });
+                    all_untracked
+                }
+                _ => false,
+            }
+        }
+    }
+
+    fn type_name(&self, o: GcRef) -> &str {
+        // SAFETY: live object.
+        unsafe { object::kind_of(value_of(o)) }.name()
+    }
+}
+
+/// `gc.collect(generation)`.
+pub(crate) fn collect(rt: &Runtime, generation: usize) -> usize {
+    rt.inner.gc.collect(rt, generation)
+}
+
+/// The objects the collector tracks in `generation` (all three for `None`) as
+/// handles (`gc.get_objects`).
+pub(crate) fn get_objects(rt: &Runtime, generation: Option<usize>) -> Vec<Obj<'_>> {
+    rt.inner
+        .gc
+        .get_objects(generation)
+        .into_iter()
+        // SAFETY: tracked objects are live objects of this runtime.
+        .map(|o| unsafe { Obj::from_borrowed(rt, value_of(o)) })
+        .collect()
+}
+
+/// Teardown's collector part: unfreeze, collect until nothing is found (finalizers
+/// run, PEP 442), release `gc.garbage`, finalize what is still tracked (leaked
+/// handles), then clear it so every reference it holds is dropped and host values
+/// are destroyed.
+pub(crate) fn teardown(rt: &Runtime) {
+    let gc = &rt.inner.gc;
+    gc.unfreeze();
+    for _ in 0..16 {
+        let found = gc.collect(rt, 2);
+        for o in gc.take_garbage() {
+            rt.decref(o);
+        }
+        if found == 0 {
+            break;
+        }
+    }
+    // Whatever is still tracked is kept alive by leaked handles (`mem::forget`).
+    for o in gc.get_objects(None) {
+        let v = value_of(o);
+        // SAFETY: tracked objects are live; refcount > 0 (leaked), so the handle we
+        // create and drop does not free them.
+        unsafe {
+            if rt.has_finalizer(o) && !crate::raw::gc_link::is_finalized(rt, v) {
+                crate::raw::gc_link::set_finalized(rt, v);
+                rt.finalize(o);
+            }
+        }
+    }
+    loop {
+        let objs = gc.get_objects(None);
+        if objs.is_empty() {
+            break;
+        }
+        for &o in &objs {
+            // Keep each alive across the clearing of the others, then untrack it so
+            // the loop ends even if leaked handles keep it alive.
+            rt.incref(o);
+        }
+        for &o in &objs {
+            let v = value_of(o);
+            // SAFETY: live (we hold a reference).
+            unsafe {
+                dealloc::clear(rt, v);
+                if object::kind_of(v) == Kind::Tuple {
+                    crate::raw::tuple::clear_raw(rt, v);
+                }
+                if object::kind_of(v) == Kind::Host {
+                    let payload = (*object::payload::<object::HostObj>(v)).payload.take();
+                    rt.call_host(move || drop(payload));
+                }
+                crate::raw::gc_link::untrack(rt, v);
+            }
+        }
+        for o in objs {
+            rt.decref(o);
+        }
+    }
+}

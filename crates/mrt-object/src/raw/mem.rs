@@ -1,0 +1,123 @@
+//! The one place object memory comes from (docs/object_model.md §5).
+//!
+//! Every byte of every object, list buffer, dict entry vector and dict index table is
+//! requested through [`Mem`], so the allocator's statistics and (later) the runtime's
+//! memory limit see all of it. [`HeapAlloc`] adapts it to `allocator-api2` for
+//! hashbrown's `HashTable`.
+#![allow(unsafe_code)]
+
+use crate::error::Error;
+use allocator_api2::alloc::{AllocError, Allocator};
+use std::alloc::Layout;
+use std::ptr::NonNull;
+
+pub(crate) use mrt_alloc::{Heap, HeapStats};
+
+/// Alignment of every block handed out (the allocator's 16-byte size classes).
+pub(crate) const ALIGN: usize = 16;
+
+/// The runtime's heap: mrt-alloc's [`Heap`] with errors mapped to [`Error::MemoryError`].
+pub(crate) struct Mem {
+    heap: Heap,
+}
+
+impl Mem {
+    /// A heap that has allocated nothing yet.
+    pub(crate) fn new() -> Self {
+        Mem { heap: Heap::new() }
+    }
+
+    /// `size` bytes (> 0), 16-aligned, uninitialised.
+    #[inline]
+    pub(crate) fn try_alloc(&self, size: usize) -> Result<NonNull<u8>, Error> {
+        debug_assert!(size > 0, "zero-sized request");
+        self.heap
+            .try_alloc(size)
+            .map_err(|e| Error::MemoryError(e.to_string()))
+    }
+
+    /// Give back a block.
+    ///
+    /// # Safety
+    /// `ptr` came from [`Mem::try_alloc`] or [`Mem::try_realloc`] of this `Mem` with
+    /// exactly `size` bytes, and is not used afterwards.
+    #[inline]
+    pub(crate) unsafe fn free(&self, ptr: NonNull<u8>, size: usize) {
+        // SAFETY: forwarded contract.
+        unsafe { self.heap.free(ptr, size) }
+    }
+
+    /// Resize a block, keeping `min(old, new)` bytes. On error the old block is intact.
+    ///
+    /// # Safety
+    /// As for [`Mem::free`] with `old` as the size; `new > 0`.
+    #[inline]
+    pub(crate) unsafe fn try_realloc(
+        &self,
+        ptr: NonNull<u8>,
+        old: usize,
+        new: usize,
+    ) -> Result<NonNull<u8>, Error> {
+        // SAFETY: forwarded contract.
+        unsafe { self.heap.try_realloc(ptr, old, new) }
+            .map_err(|e| Error::MemoryError(e.to_string()))
+    }
+
+    /// An exact snapshot of the heap.
+    pub(crate) fn stats(&self) -> HeapStats {
+        self.heap.stats()
+    }
+
+    /// The allocator's own consistency check.
+    pub(crate) fn check_invariants(&self) -> bool {
+        self.heap.check_invariants()
+    }
+}
+
+/// `allocator-api2` view of a runtime's [`Mem`], for hashbrown tables.
+///
+/// Holds a raw pointer: the `Mem` lives in the runtime's boxed inner state, whose
+/// address is stable, and every table using a `HeapAlloc` is dropped (or abandoned
+/// with the heap) before that state is dropped.
+#[derive(Clone, Copy)]
+pub(crate) struct HeapAlloc(NonNull<Mem>);
+
+impl HeapAlloc {
+    /// An allocator for tables that live no longer than `mem`.
+    pub(crate) fn new(mem: &Mem) -> Self {
+        HeapAlloc(NonNull::from(mem))
+    }
+}
+
+// SAFETY: blocks come from `Mem::try_alloc` with the layout's size (16-aligned, so
+// any align <= 16 is honoured; larger alignments are refused), and are returned to the
+// same `Mem` with the same size. Copies of a `HeapAlloc` share the `Mem`, so a block
+// allocated through one copy may be freed through another, as the trait requires.
+unsafe impl Allocator for HeapAlloc {
+    fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
+        if layout.align() > ALIGN {
+            return Err(AllocError);
+        }
+        if layout.size() == 0 {
+            let dangling = NonNull::<u8>::dangling().as_ptr().wrapping_add(ALIGN - 1);
+            // SAFETY: non-null, aligned (`ALIGN` is a power of two and `dangling` is 1).
+            let p = unsafe { NonNull::new_unchecked(dangling) };
+            return Ok(NonNull::slice_from_raw_parts(p, 0));
+        }
+        // SAFETY: the `Mem` outlives every table using this allocator (type docs).
+        let mem = unsafe { self.0.as_ref() };
+        match mem.try_alloc(layout.size()) {
+            Ok(p) => Ok(NonNull::slice_from_raw_parts(p, layout.size())),
+            Err(_) => Err(AllocError),
+        }
+    }
+
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        if layout.size() == 0 {
+            return;
+        }
+        // SAFETY: the `Mem` outlives the table; `ptr` was allocated by `allocate` with
+        // this layout's size (the trait's contract).
+        unsafe { self.0.as_ref().free(ptr, layout.size()) }
+    }
+}

@@ -1,0 +1,184 @@
+//! Tracking and collection counts, checked against CPython 3.11 (expected values
+//! in the comments were produced by `python3.11` with `gc.disable()`).
+
+use mrt_object::{ClassSpec, Runtime};
+use std::cell::Cell;
+use std::rc::Rc;
+
+fn rt() -> Runtime {
+    Runtime::builder().gc_disabled().build()
+}
+
+#[test]
+fn a_self_referencing_list_is_collected() {
+    let rt = rt();
+    let l = rt.list().unwrap();
+    l.append(&l).unwrap();
+    drop(l);
+    assert!(rt.heap_bytes_in_use() > 0);
+    assert_eq!(rt.collect(), 1);
+    assert_eq!(rt.heap_bytes_in_use(), 0);
+    assert_eq!(rt.collect(), 0);
+}
+
+#[test]
+fn dicts_are_tracked_lazily_and_untracked_by_full_collections() {
+    // d = {}; d[1] = 2 -> untracked; d[2] = [] -> tracked; del d[2];
+    // collect(1) -> tracked; collect(2) -> untracked
+    let rt = rt();
+    let d = rt.dict().unwrap();
+    assert!(!rt.is_tracked(&d));
+    d.set_item(&rt.int(1).unwrap(), &rt.int(2).unwrap()).unwrap();
+    assert!(!rt.is_tracked(&d));
+    d.set_item(&rt.int(2).unwrap(), &rt.list().unwrap()).unwrap();
+    assert!(rt.is_tracked(&d));
+    d.del_item(&rt.int(2).unwrap()).unwrap();
+    rt.collect_generation(1).unwrap();
+    assert!(rt.is_tracked(&d));
+    rt.collect_generation(2).unwrap();
+    assert!(!rt.is_tracked(&d));
+    // d2[1] = () -> untracked tuple? A tuple is only "maybe tracked" while tracked.
+    let d2 = rt.dict().unwrap();
+    let t = rt.tuple(&[]).unwrap();
+    rt.collect_generation(0).unwrap(); // untracks the empty tuple
+    assert!(!rt.is_tracked(&t));
+    d2.set_item(&rt.int(1).unwrap(), &t).unwrap();
+    assert!(!rt.is_tracked(&d2));
+    d2.set_item(&rt.int(2).unwrap(), &rt.dict().unwrap()).unwrap();
+    assert!(rt.is_tracked(&d2), "any dict value may be tracked");
+}
+
+#[test]
+fn tuples_are_untracked_by_any_collection_when_they_hold_atoms_only() {
+    let rt = rt();
+    let t = rt.tuple(&[&rt.int(1).unwrap(), &rt.str("x").unwrap()]).unwrap();
+    assert!(rt.is_tracked(&t));
+    rt.collect_generation(0).unwrap();
+    assert!(!rt.is_tracked(&t));
+    let l = rt.list().unwrap();
+    let t2 = rt.tuple(&[&l]).unwrap();
+    rt.collect_generation(0).unwrap();
+    assert!(rt.is_tracked(&t2));
+    // l = []; l.append(l); t = (l,); del l; collect(0) -> 0 (t keeps it alive)
+    l.append(&l).unwrap();
+    drop(l);
+    assert_eq!(rt.collect_generation(0).unwrap(), 0);
+    drop(t2);
+    assert_eq!(rt.collect(), 1);
+}
+
+#[test]
+fn atoms_are_never_tracked() {
+    let rt = rt();
+    for o in [rt.int(1 << 62).unwrap(), rt.float(1.0).unwrap(), rt.str("s").unwrap(), rt.bytes(b"b").unwrap(), rt.none(), rt.int(3).unwrap()] {
+        assert!(!rt.is_tracked(&o));
+    }
+    assert_eq!(rt.get_count().0, 0, "atoms do not count in generation 0");
+}
+
+#[test]
+fn every_gc_capable_allocation_counts_and_every_dealloc_uncounts() {
+    let rt = rt();
+    let c = rt.define_class(ClassSpec::new("C").slots(&["x"]).weakrefs()).unwrap();
+    let objs = vec![
+        rt.list().unwrap(),
+        rt.dict().unwrap(),
+        rt.set().unwrap(),
+        rt.tuple(&[]).unwrap(),
+        rt.instance(&c).unwrap(),
+        rt.host(5u8).unwrap(),
+    ];
+    let w = rt.weakref(&objs[4]).unwrap();
+    assert_eq!(rt.get_count().0, 7);
+    drop(w);
+    drop(objs);
+    assert_eq!(rt.get_count().0, 0);
+}
+
+#[test]
+fn automatic_collection_at_threshold() {
+    let rt = Runtime::builder().thresholds(10, 10, 10).build();
+    for _ in 0..25 {
+        let l = rt.list().unwrap();
+        l.append(&l).unwrap();
+    }
+    let stats = rt.get_stats();
+    assert!(stats[0].collections >= 2, "{stats:?}");
+    assert!(rt.get_count().0 <= 10);
+}
+
+#[test]
+fn finalizers_in_cycles_run_once_and_resurrection_is_respected() {
+    // f.x = f; __del__ saves self; del f -> collect() == 0 (resurrected),
+    // is_finalized; then break the cycle and drop -> freed by refcount, no rerun.
+    let rt = rt();
+    let calls = Rc::new(Cell::new(0));
+    let c2 = calls.clone();
+    let c = rt
+        .define_class(ClassSpec::new("F").slots(&["x"]).finalizer(move |o| {
+            c2.set(c2.get() + 1);
+            let rt = o.runtime();
+            rt.globals().unwrap().set_item(&rt.str("saved").unwrap(), o).unwrap();
+        }))
+        .unwrap();
+    let f = rt.instance(&c).unwrap();
+    f.setattr("x", &f).unwrap();
+    drop(f);
+    assert_eq!(rt.collect(), 0);
+    assert_eq!(calls.get(), 1);
+    let key = rt.str("saved").unwrap();
+    let saved = rt.globals().unwrap().pop_item(&key).unwrap().unwrap();
+    assert!(rt.is_finalized(&saved));
+    saved.delattr("x").unwrap();
+    drop(saved);
+    assert_eq!(rt.collect(), 0);
+    assert_eq!(calls.get(), 1);
+    assert_eq!(rt.heap_bytes_in_use(), rt.globals().map(|_| rt.heap_bytes_in_use()).unwrap());
+}
+
+#[test]
+fn a_finalizer_cycle_without_resurrection_is_freed() {
+    let rt = rt();
+    let calls = Rc::new(Cell::new(0));
+    let c2 = calls.clone();
+    let c = rt
+        .define_class(ClassSpec::new("F").slots(&["x"]).finalizer(move |_| c2.set(c2.get() + 1)))
+        .unwrap();
+    let a = rt.instance(&c).unwrap();
+    let b = rt.instance(&c).unwrap();
+    a.setattr("x", &b).unwrap();
+    b.setattr("x", &a).unwrap();
+    drop((a, b));
+    assert_eq!(rt.collect(), 2);
+    assert_eq!(calls.get(), 2);
+    assert_eq!(rt.heap_bytes_in_use(), 0);
+}
+
+#[test]
+fn host_data_takes_part_in_cycles() {
+    let rt = rt();
+    let h = rt.host(String::from("payload")).unwrap();
+    let l = rt.list().unwrap();
+    h.host_push(&l).unwrap();
+    l.append(&h).unwrap();
+    assert_eq!(h.host_value::<String>().map(String::as_str), Some("payload"));
+    assert!(h.host_value::<u32>().is_none());
+    assert!(h.host_ref(0).unwrap().is(&l));
+    drop((h, l));
+    assert_eq!(rt.collect(), 2);
+    assert_eq!(rt.heap_bytes_in_use(), 0);
+}
+
+#[test]
+fn freeze_and_get_objects() {
+    let rt = rt();
+    let l = rt.list().unwrap();
+    assert!(rt.get_objects(None).unwrap().iter().any(|o| o.is(&l)));
+    rt.freeze();
+    assert_eq!(rt.get_freeze_count(), 1);
+    assert!(rt.get_objects(None).unwrap().is_empty());
+    rt.unfreeze();
+    assert_eq!(rt.get_objects(Some(2)).unwrap().len(), 1);
+    assert!(rt.get_objects(Some(3)).is_err());
+    assert!(rt.collect_generation(3).is_err());
+}

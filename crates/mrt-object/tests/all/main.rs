@@ -1,0 +1,16 @@
+//! Integration tests of mrt-object, one module per area.
+#![allow(missing_docs)]
+
+mod deep;
+mod dict;
+mod gc;
+mod instance;
+mod list;
+mod memory;
+mod runtime;
+mod scalar;
+mod set;
+mod threads;
+mod tuple;
+mod unwind;
+mod weakref;
