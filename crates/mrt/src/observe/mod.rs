@@ -14,6 +14,8 @@
 //! * [`filter`] — [`Filter`] (fnmatch patterns over tracebacks).
 //! * [`frame`] — [`Frame`], [`Traceback`], the interned code table.
 //! * [`sampling`] — the Poisson byte sampler and its unbiased estimator.
+//! * [`histogram`] — [`Histogram`]: bucketed observations (GC pauses).
+//! * [`prometheus`] / [`prometheus_check`] — the text exposition format and a strict checker.
 //!
 //! The runtime hooks come later; every piece here is driven through plain values so the
 //! runtime only has to call it (see the hook points in [`tracemalloc`]).
@@ -22,11 +24,16 @@ mod fxhash;
 
 pub mod filter;
 pub mod frame;
+pub mod histogram;
+pub mod prometheus;
+pub mod prometheus_check;
 pub mod sampling;
 pub mod snapshot;
 pub mod tracemalloc;
 
 pub use filter::Filter;
 pub use frame::{CodeId, Frame, Traceback};
+pub use histogram::Histogram;
+pub use prometheus::Exposition;
 pub use snapshot::{KeyType, Snapshot, Statistic, StatisticDiff, Trace};
 pub use tracemalloc::{TraceError, Tracer};
