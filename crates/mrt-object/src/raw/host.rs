@@ -17,9 +17,7 @@ pub(crate) fn new_host(rt: &Runtime, payload: Box<dyn Any>) -> Result<Obj<'_>> {
     let p = object::payload::<HostObj>(v);
     // SAFETY: fresh HostObj; fields written without reading the uninitialised ones.
     unsafe {
-        std::ptr::addr_of_mut!((*p).list.items).write(std::ptr::null_mut());
-        std::ptr::addr_of_mut!((*p).list.len).write(0);
-        std::ptr::addr_of_mut!((*p).list.cap).write(0);
+        std::ptr::addr_of_mut!((*p).list.buf).write(std::ptr::null_mut());
         std::ptr::addr_of_mut!((*p).payload).write(Some(payload));
         gc_link::track(rt, v);
         Ok(Obj::from_owned(rt, v))

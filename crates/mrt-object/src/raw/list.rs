@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use crate::kind::Kind;
 use crate::raw::handle::Obj;
-use crate::raw::object::{self, ListObj};
+use crate::raw::object::{self, ListBuf, ListObj};
 use crate::raw::gc_link;
 use crate::runtime::Runtime;
 use crate::value::Value;
@@ -32,18 +32,54 @@ fn list_ptr(l: &Obj<'_>, method: &str) -> Result<*mut ListObj> {
     }
 }
 
-/// A new empty, tracked list.
+/// A new empty, tracked list (no buffer).
 pub(crate) fn new_list(rt: &Runtime) -> Result<Obj<'_>> {
     gc_link::on_alloc(rt, object::GC_HEAD + size_of::<ListObj>());
     let v = object::alloc_object(rt, Kind::List, size_of::<ListObj>(), 0)?;
     let p = object::payload::<ListObj>(v);
     // SAFETY: fresh allocation of a ListObj; header initialised by alloc_object.
     unsafe {
-        (*p).items = ptr::null_mut();
-        (*p).len = 0;
-        (*p).cap = 0;
+        (*p).buf = ptr::null_mut();
         gc_link::track(rt, v);
         Ok(Obj::from_owned(rt, v))
+    }
+}
+
+/// Bytes of a buffer of `cap` values.
+#[inline]
+fn buf_bytes(cap: usize) -> usize {
+    size_of::<ListBuf>() + cap * 8
+}
+
+/// `(items, len, cap)` of a live list (null items when it has no buffer).
+///
+/// # Safety
+/// `p` is a live list.
+#[inline]
+unsafe fn parts(p: *mut ListObj) -> (*mut Value, usize, usize) {
+    // SAFETY: live list; a non-null buffer starts with its header.
+    unsafe {
+        let b = (*p).buf;
+        if b.is_null() {
+            (ptr::null_mut(), 0, 0)
+        } else {
+            (b.add(1).cast::<Value>(), (*b).len as usize, (*b).cap as usize)
+        }
+    }
+}
+
+/// Set the length of a list that has a buffer with room for `n` items.
+///
+/// # Safety
+/// `p` is a live list whose buffer has `cap >= n` and `n` initialised items.
+#[inline]
+unsafe fn set_len(p: *mut ListObj, n: usize) {
+    // SAFETY: caller.
+    unsafe {
+        debug_assert!(!(*p).buf.is_null() || n == 0);
+        if let Some(b) = (*p).buf.as_mut() {
+            b.len = n as u32;
+        }
     }
 }
 
@@ -52,10 +88,11 @@ pub(crate) fn new_list(rt: &Runtime) -> Result<Obj<'_>> {
 /// the list shrinks below half its allocation.
 ///
 /// # Safety
-/// `p` is a live list of `rt`; `newsize >= (*p).len` when growing.
+/// `p` is a live list of `rt`; when shrinking, `newsize >= len` (items past
+/// `newsize` were already moved out).
 unsafe fn resize(rt: &Runtime, p: *mut ListObj, newsize: usize) -> Result<()> {
     // SAFETY: live list (caller).
-    let (items, len, allocated) = unsafe { ((*p).items, (*p).len as usize, (*p).cap as usize) };
+    let (_, len, allocated) = unsafe { parts(p) };
     if allocated >= newsize && newsize >= (allocated >> 1) {
         return Ok(());
     }
@@ -70,30 +107,33 @@ unsafe fn resize(rt: &Runtime, p: *mut ListObj, newsize: usize) -> Result<()> {
         new_allocated = 0;
     }
     let new_allocated = new_allocated.min(MAX_LEN);
-    let new_items = match NonNull::new(items) {
-        None if new_allocated == 0 => ptr::null_mut(),
-        None => rt.inner.mem.try_alloc(new_allocated * 8)?.as_ptr().cast(),
-        Some(old) if new_allocated == 0 => {
-            // SAFETY: the buffer was allocated with `allocated * 8` bytes.
-            unsafe { rt.inner.mem.free(old.cast(), allocated * 8) };
-            ptr::null_mut()
-        }
-        Some(old) => {
-            // SAFETY: as above; on error the old buffer is intact.
-            unsafe {
-                rt.inner
-                    .mem
-                    .try_realloc(old.cast(), allocated * 8, new_allocated * 8)?
-            }
-            .as_ptr()
-            .cast()
-        }
-    };
-    // SAFETY: live list; the new buffer holds `new_allocated` values, the first `len`
-    // (or `newsize`, when shrinking the caller already moved them out) copied.
+    // SAFETY: the buffer (if any) was allocated with `buf_bytes(allocated)` bytes;
+    // realloc keeps the header and the first `len` items; on error the old buffer is
+    // intact.
     unsafe {
-        (*p).items = new_items;
-        (*p).cap = new_allocated as u32;
+        let new_buf: *mut ListBuf = match NonNull::new((*p).buf) {
+            None if new_allocated == 0 => ptr::null_mut(),
+            None => {
+                let b = rt.inner.mem.try_alloc(buf_bytes(new_allocated))?.cast::<ListBuf>();
+                b.as_ptr().write(ListBuf { len: 0, cap: 0 });
+                b.as_ptr()
+            }
+            Some(old) if new_allocated == 0 => {
+                debug_assert_eq!(len, 0);
+                rt.inner.mem.free(old.cast(), buf_bytes(allocated));
+                ptr::null_mut()
+            }
+            Some(old) => rt
+                .inner
+                .mem
+                .try_realloc(old.cast(), buf_bytes(allocated), buf_bytes(new_allocated))?
+                .cast::<ListBuf>()
+                .as_ptr(),
+        };
+        if let Some(b) = new_buf.as_mut() {
+            b.cap = new_allocated as u32;
+        }
+        (*p).buf = new_buf;
     }
     Ok(())
 }
@@ -102,27 +142,27 @@ unsafe fn resize(rt: &Runtime, p: *mut ListObj, newsize: usize) -> Result<()> {
 pub(crate) fn len(l: &Obj<'_>) -> Result<usize> {
     let p = list_ptr(l, "__len__")?;
     // SAFETY: live list.
-    Ok(unsafe { (*p).len as usize })
+    Ok(unsafe { parts(p).1 })
 }
 
 /// Allocated capacity (for tests of the growth pattern).
 pub(crate) fn capacity(l: &Obj<'_>) -> Result<usize> {
     let p = list_ptr(l, "__len__")?;
     // SAFETY: live list.
-    Ok(unsafe { (*p).cap as usize })
+    Ok(unsafe { parts(p).2 })
 }
 
 /// `l.append(x)`.
 pub(crate) fn append(l: &Obj<'_>, x: &Obj<'_>) -> Result<()> {
     l.check_same_runtime(x)?;
     let p = list_ptr(l, "append")?;
-    // SAFETY: live list; after `resize` the buffer has room for `len + 1` items.
+    // SAFETY: live list; after `resize` the buffer has room for `n + 1` items.
     unsafe {
-        let n = (*p).len as usize;
+        let n = parts(p).1;
         resize(l.runtime(), p, n + 1)?;
         object::incref(x.value());
-        (*p).items.add(n).write(x.value());
-        (*p).len = (n + 1) as u32;
+        parts(p).0.add(n).write(x.value());
+        set_len(p, n + 1);
     }
     Ok(())
 }
@@ -134,18 +174,18 @@ pub(crate) fn insert(l: &Obj<'_>, i: isize, x: &Obj<'_>) -> Result<()> {
     // SAFETY: live list; after `resize` the buffer has room for `n + 1` items and the
     // move stays inside it.
     unsafe {
-        let n = (*p).len as usize;
+        let n = parts(p).1;
         let at = if i < 0 {
             (n as isize + i).max(0) as usize
         } else {
             (i as usize).min(n)
         };
         resize(l.runtime(), p, n + 1)?;
-        let items = (*p).items;
+        let items = parts(p).0;
         ptr::copy(items.add(at), items.add(at + 1), n - at);
         object::incref(x.value());
         items.add(at).write(x.value());
-        (*p).len = (n + 1) as u32;
+        set_len(p, n + 1);
     }
     Ok(())
 }
@@ -165,8 +205,9 @@ pub(crate) fn get<'rt>(l: &Obj<'rt>, i: isize) -> Result<Obj<'rt>> {
     let p = list_ptr(l, "__getitem__")?;
     // SAFETY: live list; `j < len`.
     unsafe {
-        let j = index(i, (*p).len as usize, "list")?;
-        Ok(Obj::from_borrowed(l.runtime(), *(*p).items.add(j)))
+        let (items, n, _) = parts(p);
+        let j = index(i, n, "list")?;
+        Ok(Obj::from_borrowed(l.runtime(), *items.add(j)))
     }
 }
 
@@ -174,7 +215,10 @@ pub(crate) fn get<'rt>(l: &Obj<'rt>, i: isize) -> Result<Obj<'rt>> {
 pub(crate) fn get_opt<'rt>(l: &Obj<'rt>, i: usize) -> Option<Obj<'rt>> {
     let p = list_ptr(l, "__iter__").ok()?;
     // SAFETY: live list; bounds checked against the current length.
-    unsafe { (i < (*p).len as usize).then(|| Obj::from_borrowed(l.runtime(), *(*p).items.add(i))) }
+    unsafe {
+        let (items, n, _) = parts(p);
+        (i < n).then(|| Obj::from_borrowed(l.runtime(), *items.add(i)))
+    }
 }
 
 /// `l[i] = x`.
@@ -183,9 +227,10 @@ pub(crate) fn set(l: &Obj<'_>, i: isize, x: &Obj<'_>) -> Result<()> {
     let p = list_ptr(l, "__setitem__")?;
     // SAFETY: live list; `j < len`; the old value is released after the store.
     unsafe {
-        let j = index(i, (*p).len as usize, "list assignment")?;
+        let (items, n, _) = parts(p);
+        let j = index(i, n, "list assignment")?;
         object::incref(x.value());
-        let old = std::mem::replace(&mut *(*p).items.add(j), x.value());
+        let old = std::mem::replace(&mut *items.add(j), x.value());
         object::decref(l.runtime(), old);
     }
     Ok(())
@@ -196,15 +241,14 @@ pub(crate) fn pop<'rt>(l: &Obj<'rt>, i: isize) -> Result<Obj<'rt>> {
     let p = list_ptr(l, "pop")?;
     // SAFETY: live list; `j < n`; the taken reference moves into the handle.
     unsafe {
-        let n = (*p).len as usize;
+        let (items, n, _) = parts(p);
         if n == 0 {
             return Err(Error::IndexError("pop from empty list".into()));
         }
         let j = index(i, n, "pop")?;
-        let items = (*p).items;
         let v = items.add(j).read();
         ptr::copy(items.add(j + 1), items.add(j), n - j - 1);
-        (*p).len = (n - 1) as u32;
+        set_len(p, n - 1);
         let out = Obj::from_owned(l.runtime(), v);
         // Shrinking can only fail to *reallocate*; keep the larger buffer then.
         let _ = resize(l.runtime(), p, n - 1);
@@ -223,34 +267,22 @@ pub(crate) fn clear(l: &Obj<'_>) -> Result<()> {
 /// Empty a list and release its items (dealloc and `tp_clear`).
 ///
 /// # Safety
-/// `v` is a live list of `rt` (its refcount may be zero during deallocation).
+/// `v` is a live list (or host data) of `rt` (its refcount may be zero during
+/// deallocation).
 pub(crate) unsafe fn clear_raw(rt: &Runtime, v: Value) {
     let p = object::payload::<ListObj>(v);
     // SAFETY: live list; the buffer is detached before any reference is dropped, so
     // code run by a drop sees an empty list.
     unsafe {
-        let (items, len, cap) = ((*p).items, (*p).len as usize, (*p).cap as usize);
-        (*p).items = ptr::null_mut();
-        (*p).len = 0;
-        (*p).cap = 0;
-        if let Some(buf) = NonNull::new(items) {
-            release_buffer(rt, buf, len, cap);
+        let (items, len, cap) = parts(p);
+        let buf = std::mem::replace(&mut (*p).buf, ptr::null_mut());
+        if let Some(buf) = NonNull::new(buf) {
+            for i in 0..len {
+                object::decref(rt, items.add(i).read());
+            }
+            rt.inner.mem.free(buf.cast(), buf_bytes(cap));
         }
     }
-}
-
-/// Drop `len` references from a detached buffer of `cap` values and free it.
-///
-/// # Safety
-/// The buffer came from `rt`'s heap with `cap * 8` bytes, holds `len` owned values,
-/// and is referenced from nowhere else.
-pub(crate) unsafe fn release_buffer(rt: &Runtime, buf: NonNull<Value>, len: usize, cap: usize) {
-    for i in 0..len {
-        // SAFETY: `i < len` initialised, owned values.
-        unsafe { object::decref(rt, buf.as_ptr().add(i).read()) };
-    }
-    // SAFETY: caller.
-    unsafe { rt.inner.mem.free(buf.cast(), cap * 8) };
 }
 
 /// `l[start:stop]` (already clamped by the caller to `0 <= start <= stop`) as a new
@@ -278,8 +310,9 @@ pub(crate) unsafe fn for_each(v: Value, mut f: impl FnMut(Value)) {
     let p = object::payload::<ListObj>(v);
     // SAFETY: live list, `len` initialised items.
     unsafe {
-        for i in 0..(*p).len as usize {
-            f(*(*p).items.add(i));
+        let (items, len, _) = parts(p);
+        for i in 0..len {
+            f(*items.add(i));
         }
     }
 }

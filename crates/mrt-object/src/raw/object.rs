@@ -80,15 +80,24 @@ pub(crate) struct TupleObj {
 }
 const _: () = assert!(size_of::<TupleObj>() == 16);
 
-/// A list: a separately allocated buffer of `cap` values, `len` used.
+/// A list: one pointer to a separately allocated buffer that starts with its own
+/// length and capacity (a "thin vec"), null while the list has never held an item.
+/// Keeping `len`/`cap` in the buffer makes an empty list 32 bytes, one size class
+/// below the 48 that a 40-byte object would cost.
 #[repr(C)]
 pub(crate) struct ListObj {
     pub(crate) hdr: ObjHeader,
-    pub(crate) items: *mut Value,
+    pub(crate) buf: *mut ListBuf,
+}
+const _: () = assert!(size_of::<ListObj>() + GC_HEAD == 32);
+
+/// The head of a list buffer; `cap` values follow it, the first `len` initialised.
+#[repr(C)]
+pub(crate) struct ListBuf {
     pub(crate) len: u32,
     pub(crate) cap: u32,
 }
-const _: () = assert!(size_of::<ListObj>() + GC_HEAD == 40);
+const _: () = assert!(size_of::<ListBuf>() == 8);
 
 /// One dict/set entry; a deleted entry has `key == Value::NULL`.
 #[repr(C)]
@@ -148,7 +157,7 @@ pub(crate) struct HostObj {
     pub(crate) list: ListObj,
     pub(crate) payload: Option<Box<dyn std::any::Any>>,
 }
-const _: () = assert!(size_of::<HostObj>() + GC_HEAD == 56);
+const _: () = assert!(size_of::<HostObj>() + GC_HEAD == 48);
 
 /// The header of a heap value.
 ///

@@ -41,9 +41,10 @@ fn bytes_per_object_meet_the_targets() {
         (0..n).flat_map(|i| [rt.int(i as i64).unwrap(), rt.none(), rt.bool(true)]).collect()
     });
     eprintln!("bytes: list {list}, dict{{1}} {dict1}, 2-slot instance {inst}, float {float}, inline {inline}");
-    // Blocks come in 16-byte classes: a 40-byte request costs a 48-byte block.
-    assert!(list <= 48, "empty list {list} B");
+    assert!(list <= 40, "empty list {list} B");
     assert!(dict1 <= 120, "dict with one item {dict1} B");
+    // 16 (GcHeader) + 8 (ObjHeader) + 2 * 8 = 40 bytes requested; the allocator's
+    // 16-byte size classes make that a 48-byte block (CPython 3.11: 48 too).
     assert!(inst <= 48, "two-slot instance {inst} B");
     assert!(float <= 16, "float {float} B");
     assert_eq!(inline, 0);
