@@ -14,6 +14,9 @@
 //! * [`filter`] — [`Filter`] (fnmatch patterns over tracebacks).
 //! * [`frame`] — [`Frame`], [`Traceback`], the interned code table.
 //! * [`sampling`] — the Poisson byte sampler and its unbiased estimator.
+//! * [`trend`] — Theil–Sen slope and the Mann–Kendall trend test.
+//! * [`monitor`] — [`MemoryMonitor`]: leak or plateau.
+//! * [`svg`] — memory timeline and GC pause histogram as SVG.
 //! * [`histogram`] — [`Histogram`]: bucketed observations (GC pauses).
 //! * [`prometheus`] / [`prometheus_check`] — the text exposition format and a strict checker.
 //!
@@ -25,15 +28,21 @@ mod fxhash;
 pub mod filter;
 pub mod frame;
 pub mod histogram;
+pub mod monitor;
 pub mod prometheus;
 pub mod prometheus_check;
 pub mod sampling;
 pub mod snapshot;
+pub mod svg;
 pub mod tracemalloc;
+pub mod trend;
+#[cfg(test)]
+mod xml_check;
 
 pub use filter::Filter;
 pub use frame::{CodeId, Frame, Traceback};
 pub use histogram::Histogram;
+pub use monitor::{MemoryMonitor, MonitorConfig, Sample, Verdict};
 pub use prometheus::Exposition;
 pub use snapshot::{KeyType, Snapshot, Statistic, StatisticDiff, Trace};
 pub use tracemalloc::{TraceError, Tracer};
