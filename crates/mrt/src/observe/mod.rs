@@ -17,6 +17,7 @@
 //! * [`trend`] — Theil–Sen slope and the Mann–Kendall trend test.
 //! * [`monitor`] — [`MemoryMonitor`]: leak or plateau.
 //! * [`svg`] — memory timeline and GC pause histogram as SVG.
+//! * [`cgroup`] — the container's memory limit.
 //! * [`histogram`] — [`Histogram`]: bucketed observations (GC pauses).
 //! * [`prometheus`] / [`prometheus_check`] — the text exposition format and a strict checker.
 //!
@@ -25,6 +26,7 @@
 
 mod fxhash;
 
+pub mod cgroup;
 pub mod filter;
 pub mod frame;
 pub mod histogram;
