@@ -68,10 +68,19 @@ pub(crate) fn update_refs<H: GcHost>(containers: GcRef, host: &H) {
 /// `containers`; `gc_refs > 0` means "referenced from outside the set"
 /// (including from older generations: a young collection treats them as roots).
 pub(crate) fn subtract_refs<H: GcHost>(containers: GcRef, host: &H, panics: &Panics) {
-    let mut visit = |op: GcRef| {
+    #[inline(always)]
+    fn visit_decref(op: GcRef) {
         // Only objects of the generation being collected have COLLECTING set.
         if op.collecting() {
             op.dec_gc_refs();
+        }
+    }
+    // Decrements commute, so they go through a delay line: the edge targets'
+    // headers are prefetched and many misses overlap.
+    let mut delay = VisitDelay::new();
+    let mut visit = |op: GcRef| {
+        if let Some(old) = delay.push(op) {
+            visit_decref(old);
         }
     };
     let mut gc = containers.next();
@@ -79,6 +88,7 @@ pub(crate) fn subtract_refs<H: GcHost>(containers: GcRef, host: &H, panics: &Pan
         traverse_guarded(host, gc, panics, &mut visit);
         gc = gc.next();
     }
+    delay.drain(visit_decref);
 }
 
 /// Mirrors `visit_reachable`: `op` is referenced by an object known reachable.
@@ -123,13 +133,31 @@ pub(crate) fn move_unreachable<H: GcHost>(
     let mut prev = young;
     let mut gc = young.next();
     let mut reachable = 0usize;
-    let mut visit = |op: GcRef| visit_reachable(op, young);
-    while gc != young {
+    // Visits are delayed (and their targets prefetched) so that edge misses
+    // overlap. A delayed visit can find its target already moved to
+    // `unreachable` by the scan; it then moves it back, exactly as an
+    // ordinary late discovery, so the result is the same set.
+    let mut delay = VisitDelay::new();
+    loop {
+        if gc == young {
+            // End of the list: apply the pending visits, which may append
+            // objects to `young`; if none did, we are done.
+            if delay.is_empty() {
+                break;
+            }
+            delay.drain(|op| visit_reachable(op, young));
+            gc = GcRef::from_addr(prev.raw_next());
+            continue;
+        }
         if gc.gc_refs() != 0 {
             // Definitely reachable from outside: traverse it; this may append
             // objects to `young` (and change gc's next if gc is the tail), so
             // the next object is read only afterwards.
-            traverse_guarded(host, gc, panics, &mut visit);
+            traverse_guarded(host, gc, panics, &mut |op: GcRef| {
+                if let Some(old) = delay.push(op) {
+                    visit_reachable(old, young);
+                }
+            });
             // Relink gc_prev to the previous element; gc leaves COLLECTING.
             gc.set_prev(prev);
             gc.clear_collecting();
@@ -137,8 +165,14 @@ pub(crate) fn move_unreachable<H: GcHost>(
             reachable += 1;
         } else {
             // Maybe unreachable: move it to `unreachable` for now. `young` is
-            // singly linked during this loop, so only prev.next is fixed.
+            // singly linked during this loop, so only prev.next is fixed...
             prev.set_raw_next(gc.raw_next());
+            // ...and young's tail pointer, if gc was the tail: a delayed
+            // visit may still append to `young` (CPython never visits after
+            // moving the tail, so it needs no such fix).
+            if gc.raw_next() == young.addr() {
+                young.set_raw_prev(prev.addr());
+            }
             let last = unreachable.prev();
             // Every node in unreachable carries the mask; this may pollute
             // the head's next too, repaired after the loop.

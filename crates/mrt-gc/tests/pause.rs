@@ -65,3 +65,24 @@ fn gen0_pause_does_not_depend_on_the_old_generation() {
         }
     }
 }
+
+/// Minimum of several full collections of a 1M-node live heap (min is robust
+/// to scheduling noise on a shared machine).
+#[test]
+#[ignore = "measurement; run in release"]
+fn full_collection_min_time() {
+    let h = ToyHeap::new();
+    h.collector().disable();
+    old_generation(&h, 1_000_000);
+    h.collect(2);
+    let mut best = Duration::MAX;
+    for _ in 0..15 {
+        let t = Instant::now();
+        assert_eq!(h.collect(2), 0);
+        best = best.min(t.elapsed());
+    }
+    println!(
+        "full collection, 1M live: min {best:?} ({:.1} ns/object)",
+        best.as_nanos() as f64 / 1e6
+    );
+}

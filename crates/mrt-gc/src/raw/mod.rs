@@ -28,6 +28,8 @@ mod list;
 mod tracking;
 
 pub use header::{GcHeader, GcRef};
-pub(crate) use header::{NEXT_MASK_UNREACHABLE, PREV_MASK_COLLECTING, PREV_MASK_FINALIZED};
+pub(crate) use header::{
+    NEXT_MASK_UNREACHABLE, PREV_MASK_COLLECTING, PREV_MASK_FINALIZED, VisitDelay,
+};
 pub use host::{GcHost, UntrackPass};
 pub(crate) use list::*;
