@@ -27,6 +27,8 @@
 mod fxhash;
 
 pub mod cgroup;
+#[cfg(test)]
+mod cpython_diff;
 pub mod filter;
 pub mod frame;
 pub mod histogram;
