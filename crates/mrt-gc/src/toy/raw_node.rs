@@ -97,6 +97,11 @@ impl Slab {
         // SAFETY: per the contract, `p` holds a live ToyBox nobody uses again.
         unsafe {
             std::ptr::drop_in_place(p.as_ptr());
+            if cfg!(feature = "gc_zeal") {
+                // Poison: a use after free reads a header of 0xdb bytes
+                // (misaligned links, absurd refcount) and fails loudly.
+                p.cast::<u8>().write_bytes(0xdb, NODE_BYTES);
+            }
             p.cast::<Option<NonNull<ToyBox>>>().write(self.free.get());
         }
         self.free.set(Some(p));
