@@ -54,7 +54,6 @@ pub struct CodeTable {
     codes: Vec<(Arc<str>, Arc<str>)>,
     /// file → function → id; two levels so a lookup needs no allocation.
     index: FxHashMap<Arc<str>, FxHashMap<Arc<str>, CodeId>>,
-    unknown: Option<Arc<str>>,
 }
 
 impl CodeTable {
@@ -99,21 +98,19 @@ impl CodeTable {
     }
 
     /// The `(file, function)` of `id`; `<unknown>` for [`CodeId::UNKNOWN`] or a foreign id.
-    pub fn resolve(&mut self, id: CodeId) -> (Arc<str>, Arc<str>) {
+    pub fn resolve(&self, id: CodeId) -> (Arc<str>, Arc<str>) {
         match self.codes.get(id.0 as usize) {
             Some((file, function)) => (file.clone(), function.clone()),
             None => {
-                let unknown = self
-                    .unknown
-                    .get_or_insert_with(|| Arc::from(UNKNOWN))
-                    .clone();
+                // Rare (an allocation with no frame pushed): a fresh Arc is fine.
+                let unknown: Arc<str> = Arc::from(UNKNOWN);
                 (unknown.clone(), unknown)
             }
         }
     }
 
     /// Resolve a raw frame into an owned [`Frame`].
-    pub fn frame(&mut self, raw: RawFrame) -> Frame {
+    pub fn frame(&self, raw: RawFrame) -> Frame {
         let (file, function) = self.resolve(raw.code);
         Frame {
             file,

@@ -63,6 +63,9 @@ impl Sample {
     }
 }
 
+/// The largest `window`: Theil–Sen looks at all `n(n-1)/2` pairs (2 million at 2000).
+pub const MAX_WINDOW: usize = 2000;
+
 /// Tuning of the verdict (see the module docs for how each is used).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MonitorConfig {
@@ -195,6 +198,12 @@ impl MemoryMonitor {
             return Err(ConfigError(format!(
                 "min_samples must be at least 4 (two per half), not {}",
                 config.min_samples
+            )));
+        }
+        if config.window > MAX_WINDOW {
+            return Err(ConfigError(format!(
+                "window {} is larger than {MAX_WINDOW} (the slope looks at every pair of samples)",
+                config.window
             )));
         }
         if config.window < config.min_samples {
@@ -516,6 +525,10 @@ mod tests {
             },
             MonitorConfig {
                 window: 5,
+                ..MonitorConfig::default()
+            },
+            MonitorConfig {
+                window: MAX_WINDOW + 1,
                 ..MonitorConfig::default()
             },
             MonitorConfig {

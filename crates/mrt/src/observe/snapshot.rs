@@ -159,6 +159,12 @@ impl fmt::Display for StatisticDiff {
     }
 }
 
+/// `new - old`, saturating at the `i64` range (sizes come from the host; never panic).
+fn signed_diff(new: u64, old: u64) -> i64 {
+    let d = i128::from(new) - i128::from(old);
+    i64::try_from(d).unwrap_or(if d < 0 { i64::MIN } else { i64::MAX })
+}
+
 /// Running sums of a group: exact integers for weight-1 traces, floats for sampled ones.
 #[derive(Default, Clone, Copy)]
 struct Sums {
@@ -171,7 +177,7 @@ struct Sums {
 impl Sums {
     fn add(&mut self, trace: &Trace) {
         if trace.weight == 1.0 {
-            self.size += trace.size;
+            self.size = self.size.saturating_add(trace.size);
             self.count += 1;
         } else {
             self.est_size += trace.size as f64 * trace.weight;
@@ -181,8 +187,8 @@ impl Sums {
 
     fn totals(&self) -> (u64, u64) {
         (
-            self.size + self.est_size.round() as u64,
-            self.count + self.est_count.round() as u64,
+            self.size.saturating_add(self.est_size.round() as u64),
+            self.count.saturating_add(self.est_count.round() as u64),
         )
     }
 }
@@ -343,9 +349,9 @@ impl Snapshot {
             diffs.push(StatisticDiff {
                 traceback,
                 size,
-                size_diff: size as i64 - old_size as i64,
+                size_diff: signed_diff(size, old_size),
                 count,
-                count_diff: count as i64 - old_count as i64,
+                count_diff: signed_diff(count, old_count),
             });
         }
         for (traceback, sums) in old_group {
@@ -353,9 +359,9 @@ impl Snapshot {
             diffs.push(StatisticDiff {
                 traceback,
                 size: 0,
-                size_diff: -(old_size as i64),
+                size_diff: signed_diff(0, old_size),
                 count: 0,
-                count_diff: -(old_count as i64),
+                count_diff: signed_diff(0, old_count),
             });
         }
         let key = |d: &StatisticDiff| {
@@ -477,6 +483,32 @@ mod tests {
             Err(TraceError::CumulativeTraceback)
         );
         assert_eq!(snap.total(), (170, 4));
+    }
+
+    #[test]
+    fn absurd_sizes_saturate_instead_of_panicking() {
+        let huge = snapshot(vec![
+            trace(u64::MAX, &[("a.py", 1)]),
+            trace(u64::MAX, &[("a.py", 1)]),
+        ]);
+        let empty = snapshot(vec![]);
+        assert_eq!(huge.statistics(KeyType::Lineno)[0].size, u64::MAX);
+        assert_eq!(
+            huge.compare_to(&empty, KeyType::Lineno)[0].size_diff,
+            i64::MAX
+        );
+        assert_eq!(
+            empty.compare_to(&huge, KeyType::Lineno)[0].size_diff,
+            i64::MIN
+        );
+        let mut t = Tracer::new();
+        t.start(1).unwrap();
+        t.on_alloc(1, usize::MAX);
+        t.on_alloc(2, usize::MAX);
+        assert_eq!(t.get_traced_memory().0, u64::MAX);
+        t.on_free(1);
+        t.on_free(2);
+        assert_eq!(t.get_traced_memory().0, 0);
     }
 
     #[test]

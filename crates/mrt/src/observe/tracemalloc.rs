@@ -342,9 +342,9 @@ impl Tracer {
             traceback,
         };
         if let Some(old) = self.traces.insert(addr, record) {
-            self.current -= old.estimate;
+            self.current = self.current.saturating_sub(old.estimate);
         }
-        self.current += estimate;
+        self.current = self.current.saturating_add(estimate);
         self.peak = self.peak.max(self.current);
     }
 
@@ -366,7 +366,7 @@ impl Tracer {
 
     fn remove_trace(&mut self, addr: usize) {
         if let Some(old) = self.traces.remove(&addr) {
-            self.current -= old.estimate;
+            self.current = self.current.saturating_sub(old.estimate);
         }
     }
 
@@ -392,19 +392,19 @@ impl Tracer {
 
     // ---- queries --------------------------------------------------------------------
 
-    fn resolve(&mut self, id: TracebackId) -> Traceback {
-        let raw = self.tracebacks[id as usize].clone();
+    fn resolve(&self, id: TracebackId) -> Traceback {
+        let raw = &self.tracebacks[id as usize];
         Traceback::new(raw.iter().map(|&f| self.codes.frame(f)).collect())
     }
 
     /// Where the block at `addr` was allocated, if it is traced.
-    pub fn get_object_traceback(&mut self, addr: usize) -> Option<Traceback> {
+    pub fn get_object_traceback(&self, addr: usize) -> Option<Traceback> {
         let id = self.traces.get(&addr)?.traceback;
         Some(self.resolve(id))
     }
 
     /// A snapshot of all traces (ordered by address), independent of the tracer.
-    pub fn take_snapshot(&mut self) -> Result<Snapshot, TraceError> {
+    pub fn take_snapshot(&self) -> Result<Snapshot, TraceError> {
         if !self.tracing {
             return Err(TraceError::NotTracing);
         }
@@ -590,5 +590,167 @@ mod tests {
         assert_eq!(t.get_traced_memory().0, 1 << 20);
         t.on_free(0x20);
         assert_eq!(t.get_traced_memory(), (0, 1 << 20));
+    }
+
+    mod model {
+        //! Model-based test: random operation sequences against a plain `BTreeMap` model.
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeMap;
+
+        const CODES: [(&str, &str); 3] = [("a.py", "f"), ("b.py", "g"), ("a.py", "h")];
+
+        #[derive(Clone, Debug)]
+        enum Op {
+            Start(usize),
+            Stop,
+            Alloc(usize, usize),
+            Free(usize),
+            Realloc(usize, usize, usize),
+            Push(usize, u32),
+            Pop,
+            SetLine(u32),
+            Clear,
+            ResetPeak,
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                1 => (1usize..4).prop_map(Op::Start),
+                1 => Just(Op::Stop),
+                6 => (0usize..16, 0usize..1000).prop_map(|(a, s)| Op::Alloc(a, s)),
+                4 => (0usize..16).prop_map(Op::Free),
+                2 => (0usize..16, 0usize..16, 0usize..1000).prop_map(|(a, b, s)| Op::Realloc(a, b, s)),
+                3 => (0usize..3, 1u32..6).prop_map(|(c, l)| Op::Push(c, l)),
+                2 => Just(Op::Pop),
+                2 => (1u32..6).prop_map(Op::SetLine),
+                1 => Just(Op::Clear),
+                1 => Just(Op::ResetPeak),
+            ]
+        }
+
+        type ModelFrame = (&'static str, u32, &'static str);
+
+        #[derive(Default)]
+        struct Model {
+            tracing: bool,
+            nframes: usize,
+            stack: Vec<ModelFrame>,
+            traces: BTreeMap<usize, (u64, Vec<ModelFrame>)>,
+            current: u64,
+            peak: u64,
+        }
+
+        impl Model {
+            fn traceback(&self) -> Vec<ModelFrame> {
+                if self.stack.is_empty() {
+                    return vec![("<unknown>", 0, "<unknown>")];
+                }
+                self.stack
+                    .iter()
+                    .rev()
+                    .take(self.nframes)
+                    .copied()
+                    .collect()
+            }
+
+            fn free(&mut self, addr: usize) {
+                if let Some((size, _)) = self.traces.remove(&addr) {
+                    self.current -= size;
+                }
+            }
+
+            fn alloc(&mut self, addr: usize, size: usize) {
+                self.free(addr);
+                self.traces.insert(addr, (size as u64, self.traceback()));
+                self.current += size as u64;
+                self.peak = self.peak.max(self.current);
+            }
+
+            fn clear(&mut self) {
+                self.traces.clear();
+                self.current = 0;
+                self.peak = 0;
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn tracer_matches_model(ops in proptest::collection::vec(op(), 1..200)) {
+                let mut t = Tracer::new();
+                let mut m = Model { nframes: 1, ..Model::default() };
+                let codes: Vec<CodeId> = CODES.iter().map(|(f, g)| t.intern_code(f, g)).collect();
+                for op in ops {
+                    match op {
+                        Op::Start(n) => {
+                            t.start(n).unwrap();
+                            m.tracing = true;
+                            m.nframes = n;
+                        }
+                        Op::Stop => {
+                            t.stop();
+                            m.tracing = false;
+                            m.clear();
+                        }
+                        Op::Alloc(a, s) => {
+                            t.on_alloc(a, s);
+                            if m.tracing { m.alloc(a, s); }
+                        }
+                        Op::Free(a) => {
+                            t.on_free(a);
+                            if m.tracing { m.free(a); }
+                        }
+                        Op::Realloc(a, b, s) => {
+                            t.on_realloc(a, b, s);
+                            if m.tracing { m.free(a); m.alloc(b, s); }
+                        }
+                        Op::Push(c, l) => {
+                            t.push_frame(codes[c], l);
+                            m.stack.push((CODES[c].0, l, CODES[c].1));
+                        }
+                        Op::Pop => prop_assert_eq!(t.pop_frame().is_ok(), m.stack.pop().is_some()),
+                        Op::SetLine(l) => {
+                            let ok = t.set_line(l).is_ok();
+                            prop_assert_eq!(ok, !m.stack.is_empty());
+                            if let Some(top) = m.stack.last_mut() { top.1 = l; }
+                        }
+                        Op::Clear => {
+                            t.clear_traces();
+                            m.clear();
+                        }
+                        Op::ResetPeak => {
+                            t.reset_peak();
+                            m.peak = m.current;
+                        }
+                    }
+                    prop_assert_eq!(t.is_tracing(), m.tracing);
+                    prop_assert_eq!(t.get_traced_memory(), (m.current, m.peak));
+                    prop_assert_eq!(t.trace_count(), m.traces.len());
+                    prop_assert_eq!(t.frame_depth(), m.stack.len());
+                }
+                for addr in 0..16 {
+                    let got = t.get_object_traceback(addr).map(|tb| {
+                        tb.frames().iter().map(|f| (f.file.to_string(), f.line, f.function.to_string())).collect::<Vec<_>>()
+                    });
+                    let want = m.traces.get(&addr).map(|(_, tb)| {
+                        tb.iter().map(|&(f, l, g)| (f.to_owned(), l, g.to_owned())).collect::<Vec<_>>()
+                    });
+                    prop_assert_eq!(got, want);
+                }
+                match t.take_snapshot() {
+                    Ok(snap) => {
+                        prop_assert!(m.tracing);
+                        let sizes: Vec<u64> = snap.traces().iter().map(|tr| tr.size).collect();
+                        let want: Vec<u64> = m.traces.values().map(|(s, _)| *s).collect();
+                        prop_assert_eq!(sizes, want);
+                        prop_assert_eq!(snap.total(), (m.current, m.traces.len() as u64));
+                    }
+                    Err(e) => {
+                        prop_assert!(!m.tracing);
+                        prop_assert_eq!(e, TraceError::NotTracing);
+                    }
+                }
+            }
+        }
     }
 }
