@@ -10,6 +10,7 @@ use criterion::{criterion_group, criterion_main};
 
 mod alloc;
 mod gc;
+mod peers;
 
-criterion_group!(benches, alloc::benches, gc::benches);
+criterion_group!(benches, alloc::benches, gc::benches, peers::benches);
 criterion_main!(benches);

@@ -73,7 +73,7 @@ impl Workload {
             Workload::CollectCycles
             | Workload::FullCollectLive
             | Workload::FullCollectFragmented
-            | Workload::Churn => &["seconds", "ns_per_object"],
+            | Workload::Churn => &["seconds", "median_seconds", "ns_per_object"],
             Workload::YoungPause => &[
                 "gen0_count",
                 "gen0_median_us",
