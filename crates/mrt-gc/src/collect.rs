@@ -124,11 +124,20 @@ fn visit_reachable(op: GcRef, reachable: GcRef) {
 ///
 /// Loop invariant: objects left of `gc` in `young` are reachable and scanned
 /// (COLLECTING clear, prev relinked); `unreachable`'s nodes carry the mask.
+///
+/// With `untrack`, CPython's `untrack_tuples` pass is fused in: a reachable
+/// object is offered to `maybe_untrack(EveryCollection)` right after it is
+/// scanned, and untracked if the host agrees. This gives the same result as
+/// CPython's separate pass over the survivors afterwards: survivors are
+/// scanned in their final list order, so when an object is offered, exactly
+/// the survivors before it have been offered already, as in the separate
+/// pass, and all others are still tracked. It saves one walk of the list.
 pub(crate) fn move_unreachable<H: GcHost>(
     young: GcRef,
     unreachable: GcRef,
     host: &H,
     panics: &Panics,
+    untrack: bool,
 ) -> usize {
     let mut prev = young;
     let mut gc = young.next();
@@ -158,11 +167,22 @@ pub(crate) fn move_unreachable<H: GcHost>(
                     visit_reachable(old, young);
                 }
             });
-            // Relink gc_prev to the previous element; gc leaves COLLECTING.
-            gc.set_prev(prev);
-            gc.clear_collecting();
-            prev = gc;
-            reachable += 1;
+            if H::UNTRACKS && untrack && host.maybe_untrack(gc, UntrackPass::EveryCollection) {
+                // untrack_tuples, fused (see the contract above): unlink gc
+                // from the singly linked `young` and untrack it.
+                prev.set_raw_next(gc.raw_next());
+                if gc.raw_next() == young.addr() {
+                    young.set_raw_prev(prev.addr());
+                }
+                gc.set_raw_next(0);
+                gc.set_raw_prev(gc.raw_prev() & PREV_MASK_FINALIZED);
+            } else {
+                // Relink gc_prev to the previous element; gc leaves COLLECTING.
+                gc.set_prev(prev);
+                gc.clear_collecting();
+                prev = gc;
+                reachable += 1;
+            }
         } else {
             // Maybe unreachable: move it to `unreachable` for now. `young` is
             // singly linked during this loop, so only prev.next is fixed...
@@ -193,7 +213,8 @@ pub(crate) fn move_unreachable<H: GcHost>(
 ///
 /// **Contracts.** Entry: `base` with COLLECTING and UNREACHABLE clear;
 /// `unreachable` any header (reinitialized). Exit: `base` holds the objects
-/// reachable from outside it (flags clear), `unreachable` the others
+/// reachable from outside it (flags clear; with `untrack`, minus those the
+/// host untracked in the `EveryCollection` pass), `unreachable` the others
 /// (COLLECTING and UNREACHABLE set). If any `traverse` panicked in this
 /// collection, nothing is declared unreachable (everything stays in `base`).
 pub(crate) fn deduce_unreachable<H: GcHost>(
@@ -201,12 +222,13 @@ pub(crate) fn deduce_unreachable<H: GcHost>(
     unreachable: GcRef,
     host: &H,
     panics: &Panics,
+    untrack: bool,
 ) -> usize {
     validate_list(base, FlagState::CollectingClearUnreachableClear);
     update_refs(base, host); // gc_prev holds gc_refs from here...
     subtract_refs(base, host, panics);
     gc_list_init(unreachable);
-    let mut reachable = move_unreachable(base, unreachable, host, panics); // ...to here
+    let mut reachable = move_unreachable(base, unreachable, host, panics, untrack); // ...to here
     validate_list(base, FlagState::CollectingClearUnreachableClear);
     validate_list(unreachable, FlagState::CollectingSetUnreachableSet);
     if panics.traverse_failed() {
@@ -219,8 +241,9 @@ pub(crate) fn deduce_unreachable<H: GcHost>(
     reachable
 }
 
-/// Mirrors `untrack_tuples` (pass `EveryCollection`) and `untrack_dicts`
-/// (pass `FullCollection`). Returns the number of objects untracked.
+/// Mirrors `untrack_dicts` (pass `FullCollection`; the `EveryCollection`
+/// pass, CPython's `untrack_tuples`, is fused into `move_unreachable`).
+/// Returns the number of objects untracked.
 ///
 /// **Contracts.** Entry/exit: `young` a normal list of survivors with flags
 /// clear; objects the host asks for are unlinked and untracked.
@@ -390,7 +413,7 @@ pub(crate) fn handle_resurrected_objects<H: GcHost>(
     // Prepare for a new deduce_unreachable.
     gc_list_clear_collecting(unreachable);
     let resurrected = unreachable;
-    deduce_unreachable(resurrected, still_unreachable, host, panics);
+    deduce_unreachable(resurrected, still_unreachable, host, panics, false);
     clear_unreachable_mask(still_unreachable);
     gc_list_merge(resurrected, old);
 }
@@ -518,9 +541,9 @@ pub(crate) fn gc_collect_main<H: GcHost>(
 
     let unreachable_head = GcHeader::new();
     let unreachable = GcRef::head(&unreachable_head);
-    let mut survivors = deduce_unreachable(young, unreachable, host, panics);
+    // untrack_tuples is fused into move_unreachable (`true`).
+    let mut survivors = deduce_unreachable(young, unreachable, host, panics, true);
 
-    survivors -= untrack_survivors(young, host, UntrackPass::EveryCollection);
     // Move reachable objects to the next generation.
     if young != old {
         if generation == NUM_GENERATIONS - 2 {
@@ -756,7 +779,7 @@ mod tests {
         let ur = GcHeader::new();
         let unreachable = GcRef::head(&ur);
         gc_list_init(unreachable);
-        move_unreachable(young, unreachable, &heap, &panics);
+        move_unreachable(young, unreachable, &heap, &panics, false);
         clear_unreachable_mask(unreachable);
         gc_list_clear_collecting(unreachable);
         gc_list_merge(unreachable, young);
@@ -779,7 +802,7 @@ mod tests {
         let panics = Panics::default();
         let ur = GcHeader::new();
         let unreachable = GcRef::head(&ur);
-        let n = deduce_unreachable(young, unreachable, &heap, &panics);
+        let n = deduce_unreachable(young, unreachable, &heap, &panics, true);
         assert_eq!(n, 2);
         let mut found = Vec::new();
         let mut gc = unreachable.next();
@@ -821,7 +844,10 @@ mod tests {
         let panics = Panics::default();
         let ur = GcHeader::new();
         let unreachable = GcRef::head(&ur);
-        assert_eq!(deduce_unreachable(young, unreachable, &heap, &panics), 3);
+        assert_eq!(
+            deduce_unreachable(young, unreachable, &heap, &panics, true),
+            3
+        );
         assert!(gc_list_is_empty(unreachable));
         assert_eq!(
             heap.collector().get_objects(Some(0)),
@@ -846,7 +872,7 @@ mod tests {
         let panics = Panics::default();
         let ur = GcHeader::new();
         let unreachable = GcRef::head(&ur);
-        deduce_unreachable(young, unreachable, &heap, &panics);
+        deduce_unreachable(young, unreachable, &heap, &panics, true);
         let fh = GcHeader::new();
         let finalizers = GcRef::head(&fh);
         gc_list_init(finalizers);
@@ -883,7 +909,7 @@ mod tests {
         let panics = Panics::default();
         let ur = GcHeader::new();
         let unreachable = GcRef::head(&ur);
-        deduce_unreachable(young, unreachable, &heap, &panics);
+        deduce_unreachable(young, unreachable, &heap, &panics, true);
         let fh = GcHeader::new();
         let finalizers = GcRef::head(&fh);
         gc_list_init(finalizers);
@@ -940,5 +966,27 @@ mod tests {
         assert!(d.is_tracked());
         heap.collect(2);
         assert!(!d.is_tracked());
+    }
+
+    #[test]
+    fn fused_tuple_untracking_matches_a_separate_pass() {
+        // t1 -> t2 -> atom, t2 allocated first: move_unreachable first moves
+        // t2 to `unreachable`, then finds it through t1, so the survivors'
+        // order is t1, t2. CPython's separate pass offers t1 while t2 is
+        // still tracked (t1 stays), then untracks t2; the next collection
+        // (of t1's generation) untracks t1.
+        let heap = ToyHeap::new();
+        heap.collector().disable();
+        let atom = heap.alloc_with(NodeOptions::default().untracked());
+        let t2 = heap.alloc_with(NodeOptions::default().kind(Kind::TupleLike));
+        let t1 = heap.alloc_with(NodeOptions::default().kind(Kind::TupleLike));
+        t2.link(&atom);
+        t1.link(&t2);
+        drop(t2);
+        heap.collect(0);
+        assert!(t1.is_tracked());
+        assert!(!t1.edges()[0].is_tracked());
+        heap.collect(1); // t1 is in generation 1 now
+        assert!(!t1.is_tracked());
     }
 }
