@@ -50,6 +50,9 @@ pub(crate) struct Inner {
     pub(crate) unraisable: RefCell<Vec<Error>>,
     /// The globals dict, or `Value::NULL` until first asked for.
     pub(crate) globals: Cell<Value>,
+    /// The empty tuple singleton (CPython's `()`: shared, never tracked, never
+    /// counted), or `Value::NULL` until first asked for.
+    pub(crate) empty_tuple: Cell<Value>,
     /// Set while the runtime is being dropped.
     pub(crate) tearing_down: Cell<bool>,
     pub(crate) mem: Mem,
@@ -121,6 +124,7 @@ impl RuntimeBuilder {
                 draining: Cell::new(false),
                 unraisable: RefCell::new(Vec::new()),
                 globals: Cell::new(Value::NULL),
+                empty_tuple: Cell::new(Value::NULL),
                 tearing_down: Cell::new(false),
                 mem: Mem::new(),
             }),

@@ -1,4 +1,4 @@
-//! References the runtime itself owns (the globals dict), and teardown: what
+//! References the runtime itself owns (the globals dict, the empty tuple), and teardown: what
 //! dropping a `Runtime` does (design §2: "frees everything it owns, cycles
 //! included, running finalizers first").
 #![allow(unsafe_code)]
@@ -39,5 +39,10 @@ pub(crate) fn teardown(rt: &mut Runtime) {
     let g = rt.inner.globals.replace(Value::NULL);
     // SAFETY: the runtime owned this reference.
     unsafe { object::decref(rt, g) };
+    let t = rt.inner.empty_tuple.replace(Value::NULL);
+    if !t.is_null() {
+        // SAFETY: the runtime owned this reference.
+        unsafe { object::decref(rt, t) };
+    }
     crate::raw::gc_host::teardown(rt);
 }

@@ -15,8 +15,13 @@ use crate::value::Value;
 pub(crate) fn new_tuple<'rt>(rt: &'rt Runtime, items: &[&Obj<'rt>]) -> Result<Obj<'rt>> {
     for it in items {
         if !std::ptr::eq(it.runtime(), rt) {
-            return Err(Error::ValueError("object belongs to a different runtime".into()));
+            return Err(Error::ValueError(
+                "object belongs to a different runtime".into(),
+            ));
         }
+    }
+    if items.is_empty() {
+        return empty_tuple(rt);
     }
     let size = items
         .len()
@@ -36,6 +41,26 @@ pub(crate) fn new_tuple<'rt>(rt: &'rt Runtime, items: &[&Obj<'rt>]) -> Result<Ob
         }
         gc_link::track(rt, v);
         Ok(Obj::from_owned(rt, v))
+    }
+}
+
+/// The runtime's `()`: one shared object, like CPython's empty-tuple singleton. It is
+/// never tracked and, like CPython's statically allocated one, never counted in
+/// generation 0 — both observable through `collect()` and `get_count()`.
+fn empty_tuple(rt: &Runtime) -> Result<Obj<'_>> {
+    let t = rt.inner.empty_tuple.get();
+    if !t.is_null() {
+        // SAFETY: the runtime owns a reference to its empty tuple, so it is live.
+        return Ok(unsafe { Obj::from_borrowed(rt, t) });
+    }
+    let v = object::alloc_object(rt, Kind::Tuple, size_of::<TupleObj>(), 0)?;
+    let p = object::payload::<TupleObj>(v);
+    // SAFETY: fresh block with room for the struct; the runtime keeps the reference
+    // `alloc_object` returned, the caller gets a new one.
+    unsafe {
+        (*p).len = 0;
+        rt.inner.empty_tuple.set(v);
+        Ok(Obj::from_borrowed(rt, v))
     }
 }
 
