@@ -1,4 +1,6 @@
 //! The workspace's integration tests: one binary, one module per area.
 
 mod alloc;
+mod cli;
+mod differential;
 mod gc;

@@ -14,10 +14,12 @@
 mod check;
 mod generate;
 mod parse;
+mod run;
 
 pub use check::{Type, check};
 pub use generate::{SplitMix64, generate};
 pub use parse::{parse, parse_line};
+pub use run::{ExecError, Interpreter};
 
 use std::fmt;
 
@@ -103,6 +105,24 @@ impl Op {
     }
 }
 
+impl Op {
+    /// The name this op binds, for the ops that bind one.
+    pub fn bound_name(&self) -> Option<&str> {
+        match self {
+            Op::List(a)
+            | Op::Dict(a)
+            | Op::Obj(a)
+            | Op::Set(a)
+            | Op::Int(a, _)
+            | Op::Str(a, _)
+            | Op::Float(a, _)
+            | Op::Tuple(a, _)
+            | Op::Weak(a, _) => Some(a),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Op {
     /// Writes the op back in script syntax (`parse_line(op.to_string()) == op`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -127,6 +147,32 @@ impl fmt::Display for Op {
             Op::Collect(Some(g)) => write!(f, "{kw} {g}"),
             Op::Threshold(a, b, c) => write!(f, "{kw} {a} {b} {c}"),
         }
+    }
+}
+
+/// Parse and check a script, reporting every problem found (syntax and static), in
+/// line order. This is `mrt check`.
+pub fn validate(source: &str) -> Result<Vec<Line>, Vec<ScriptError>> {
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    for (index, text) in source.lines().enumerate() {
+        match parse_line(text) {
+            Ok(Some(op)) => lines.push(Line {
+                number: index + 1,
+                op,
+            }),
+            Ok(None) => {}
+            Err(message) => errors.push(ScriptError::new(index + 1, message)),
+        }
+    }
+    if let Err(found) = check(&lines) {
+        errors.extend(found);
+        errors.sort_by_key(|e| e.line);
+    }
+    if errors.is_empty() {
+        Ok(lines)
+    } else {
+        Err(errors)
     }
 }
 
@@ -177,7 +223,7 @@ ops (one per line; names are variables; `#` starts a comment):
   pop A                               A.pop()                (A a list)
   delitem A K                         del A[K]               (A a list or dict)
   del A                               unbind A
-  weak W A                            W = weakref.ref(A)     (A an obj)
+  weak W A                            W = weakref.ref(A)     (A an obj or a set)
   alive W                             print true/false: is W's referent alive?
   collect | collect G                 run the cycle collector, print what it found
   count                               print the three generation counts
