@@ -64,6 +64,15 @@ impl Histogram {
         })
     }
 
+    /// A histogram with no finite bound: one `+Inf` bucket (cannot fail).
+    pub fn empty() -> Self {
+        Histogram {
+            bounds: Vec::new(),
+            counts: vec![0],
+            sum: 0.0,
+        }
+    }
+
     /// `count` bounds `start, start·factor, start·factor², …` (Prometheus' `ExponentialBuckets`),
     /// each rounded to 15 significant digits.
     pub fn log_buckets(start: f64, factor: f64, count: usize) -> Result<Self, HistogramError> {
@@ -153,7 +162,7 @@ mod tests {
                 .len(),
             3
         );
-        assert_eq!(Histogram::new(vec![]).unwrap().counts(), &[0]);
+        assert_eq!(Histogram::new(vec![]).unwrap(), Histogram::empty());
         let err = Histogram::new(vec![2.0, 1.0]).unwrap_err().to_string();
         assert!(err.contains("strictly increasing"));
     }

@@ -19,6 +19,7 @@
 //! * [`svg`] — memory timeline and GC pause histogram as SVG.
 //! * [`cgroup`] — the container's memory limit.
 //! * [`histogram`] — [`Histogram`]: bucketed observations (GC pauses).
+//! * [`metrics`] — heap, collector, census and limit figures as Prometheus families.
 //! * [`prometheus`] / [`prometheus_check`] — the text exposition format and a strict checker.
 //!
 //! The runtime hooks come later; every piece here is driven through plain values so the
@@ -32,6 +33,7 @@ mod cpython_diff;
 pub mod filter;
 pub mod frame;
 pub mod histogram;
+pub mod metrics;
 pub mod monitor;
 pub mod prometheus;
 pub mod prometheus_check;
