@@ -1,14 +1,13 @@
 //! The runtime's metrics as Prometheus families: the seam between the layers' statistics
 //! and [`Exposition`]. Heap figures come straight from [`mrt_alloc::HeapStats`] (exact, so
-//! the layers add up to the bytes held); collector and census figures are plain values so
+//! the layers add up to the bytes held); collector figures are plain values and the census a [`Census`], so
 //! this module does not depend on how the runtime stores them.
 //!
 //! Metric names are fixed in `docs/observability.md` so dashboards can be written now.
 
-use std::collections::BTreeMap;
-
 use mrt_alloc::{HeapStats, POOL_SIZE};
 
+use super::census::Census;
 use super::histogram::Histogram;
 use super::monitor::Sample;
 use super::prometheus::{Exposition, PromError};
@@ -167,22 +166,19 @@ pub fn pause_buckets() -> Histogram {
     Histogram::log_buckets(1e-5, 10f64.powf(0.25), 27).unwrap_or_else(|_| Histogram::empty())
 }
 
-/// Write the census: `mrt_objects{type}` and `mrt_object_bytes{type}` from
-/// `type → (count, bytes)`.
-pub fn write_census(
-    e: &mut Exposition,
-    census: &BTreeMap<String, (u64, u64)>,
-) -> Result<(), PromError> {
-    let labels: Vec<[(&str, &str); 1]> = census.keys().map(|t| [("type", t.as_str())]).collect();
+/// Write the census: `mrt_objects{type}` and `mrt_object_bytes{type}`.
+pub fn write_census(e: &mut Exposition, census: &Census) -> Result<(), PromError> {
+    let types = census.types();
+    let labels: Vec<[(&str, &str); 1]> = types.keys().map(|t| [("type", t.as_str())]).collect();
     let counts: Vec<(&[(&str, &str)], f64)> = labels
         .iter()
-        .zip(census.values())
-        .map(|(l, (c, _))| (&l[..], *c as f64))
+        .zip(types.values())
+        .map(|(l, t)| (&l[..], t.count as f64))
         .collect();
     let bytes: Vec<(&[(&str, &str)], f64)> = labels
         .iter()
-        .zip(census.values())
-        .map(|(l, (_, b))| (&l[..], *b as f64))
+        .zip(types.values())
+        .map(|(l, t)| (&l[..], t.bytes as f64))
         .collect();
     e.gauge("mrt_objects", "Live objects by type.", &counts)?;
     e.gauge("mrt_object_bytes", "Bytes of live objects by type.", &bytes)
@@ -247,12 +243,9 @@ mod tests {
         gens[0].pauses.observe(2e-5);
         gens[2].pauses.observe(0.3);
         write_gc_metrics(&mut e, &gens).unwrap();
-        let census: BTreeMap<String, (u64, u64)> = [
-            ("dict".to_owned(), (10, 640)),
-            ("weird \"type\"\n".to_owned(), (1, 16)),
-        ]
-        .into_iter()
-        .collect();
+        let mut census = Census::new();
+        census.add("dict", 10, 640);
+        census.add("weird \"type\"\n", 1, 16);
         write_census(&mut e, &census).unwrap();
         write_memory_limit(&mut e, Some(1 << 30)).unwrap();
         write_memory_limit(&mut e, None).unwrap();

@@ -17,6 +17,7 @@
 //! * [`trend`] — Theil–Sen slope and the Mann–Kendall trend test.
 //! * [`monitor`] — [`MemoryMonitor`]: leak or plateau.
 //! * [`svg`] — memory timeline and GC pause histogram as SVG.
+//! * [`census`] — objects and bytes by type; objgraph's `most_common_types` and `growth`.
 //! * [`cgroup`] — the container's memory limit.
 //! * [`histogram`] — [`Histogram`]: bucketed observations (GC pauses).
 //! * [`metrics`] — heap, collector, census and limit figures as Prometheus families.
@@ -27,6 +28,7 @@
 
 mod fxhash;
 
+pub mod census;
 pub mod cgroup;
 #[cfg(test)]
 mod cpython_diff;
@@ -45,6 +47,7 @@ pub mod trend;
 #[cfg(test)]
 mod xml_check;
 
+pub use census::{Census, GrowthTracker};
 pub use filter::Filter;
 pub use frame::{CodeId, Frame, Traceback};
 pub use histogram::Histogram;
