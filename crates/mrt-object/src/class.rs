@@ -150,7 +150,9 @@ impl Runtime {
     /// The class behind an id of this runtime.
     pub(crate) fn class(&self, id: &ClassId) -> Result<Rc<ClassInfo>> {
         if id.runtime != self.inner.id {
-            return Err(Error::ValueError("class belongs to a different runtime".into()));
+            return Err(Error::ValueError(
+                "class belongs to a different runtime".into(),
+            ));
         }
         Ok(self.class_at(id.index))
     }

@@ -1,10 +1,10 @@
 //! The `gc` module's API on [`Runtime`], delegating to mrt-gc's collector
 //! (docs/object_model.md §4).
 
+use crate::error::{Error, Result};
 use crate::raw::handle::Obj;
 use crate::raw::{gc_host, gc_link};
 use crate::runtime::Runtime;
-use crate::error::{Error, Result};
 
 /// `gc.get_stats()` entries.
 pub use mrt_gc::GenStats;
@@ -80,7 +80,9 @@ impl Runtime {
     /// `gc.get_objects(generation)` (all generations for `None`).
     pub fn get_objects(&self, generation: Option<usize>) -> Result<Vec<Obj<'_>>> {
         if generation.is_some_and(|g| g > 2) {
-            return Err(Error::ValueError("generation parameter must be less than 3".into()));
+            return Err(Error::ValueError(
+                "generation parameter must be less than 3".into(),
+            ));
         }
         Ok(gc_host::get_objects(self, generation))
     }

@@ -39,7 +39,9 @@ impl Runtime {
         if std::ptr::eq(self, o.runtime()) {
             Ok(())
         } else {
-            Err(Error::ValueError("object belongs to a different runtime".into()))
+            Err(Error::ValueError(
+                "object belongs to a different runtime".into(),
+            ))
         }
     }
 }

@@ -67,7 +67,8 @@ pub(crate) fn int_value(o: &Obj<'_>) -> Option<i64> {
 /// The value of a float.
 pub(crate) fn float_value(o: &Obj<'_>) -> Option<f64> {
     // SAFETY: live float (handle invariant, kind checked).
-    (o.kind() == Some(Kind::Float)).then(|| unsafe { (*object::payload::<FloatObj>(o.value())).value })
+    (o.kind() == Some(Kind::Float))
+        .then(|| unsafe { (*object::payload::<FloatObj>(o.value())).value })
 }
 
 /// The bytes of a str or bytes object, borrowed from the handle (the object is
@@ -109,7 +110,11 @@ pub(crate) fn intern<'rt>(rt: &'rt Runtime, s: &str) -> Result<Obj<'rt>> {
         .interned
         .borrow_mut()
         // SAFETY: entries are live strs with cached hashes.
-        .insert_unique(h as u64, v, |&x| unsafe { (*object::payload::<StrObj>(x)).hash } as u64);
+        .insert_unique(
+            h as u64,
+            v,
+            |&x| unsafe { (*object::payload::<StrObj>(x)).hash } as u64,
+        );
     Ok(o)
 }
 
@@ -120,7 +125,12 @@ pub(crate) fn intern<'rt>(rt: &'rt Runtime, s: &str) -> Result<Obj<'rt>> {
 pub(crate) unsafe fn forget_interned(rt: &Runtime, v: Value) {
     // SAFETY: interned strs have their hash cached at interning.
     let h = unsafe { (*object::payload::<StrObj>(v)).hash };
-    if let Ok(e) = rt.inner.interned.borrow_mut().find_entry(h as u64, |&x| x == v) {
+    if let Ok(e) = rt
+        .inner
+        .interned
+        .borrow_mut()
+        .find_entry(h as u64, |&x| x == v)
+    {
         e.remove();
     }
 }

@@ -5,8 +5,8 @@
 use crate::error::{Error, Result};
 use crate::hash::{self, TupleHasher};
 use crate::kind::Kind;
-use crate::raw::object::{self, FloatObj, IntObj, StrObj, TupleObj, WeakRefObj};
 use crate::raw::handle::Obj;
+use crate::raw::object::{self, FloatObj, IntObj, StrObj, TupleObj, WeakRefObj};
 use crate::raw::{list, table};
 use crate::runtime::Runtime;
 use crate::value::{Decoded, Value};
@@ -38,7 +38,9 @@ unsafe fn as_num(v: Value) -> Option<Num> {
                 // SAFETY: live int/float.
                 Kind::Int => Some(Num::Int(unsafe { (*object::payload::<IntObj>(v)).value })),
                 // SAFETY: as above.
-                Kind::Float => Some(Num::Float(unsafe { (*object::payload::<FloatObj>(v)).value })),
+                Kind::Float => Some(Num::Float(unsafe {
+                    (*object::payload::<FloatObj>(v)).value
+                })),
                 _ => None,
             }
         }
@@ -102,7 +104,9 @@ unsafe fn hash_atom(rt: &Runtime, v: Value) -> Result<i64> {
             let kind = unsafe { object::kind_of(v) };
             match kind {
                 // SAFETY: live int.
-                Kind::Int => Ok(hash::hash_int(unsafe { (*object::payload::<IntObj>(v)).value })),
+                Kind::Int => Ok(hash::hash_int(unsafe {
+                    (*object::payload::<IntObj>(v)).value
+                })),
                 Kind::Float => {
                     // SAFETY: live float.
                     let f = unsafe { (*object::payload::<FloatObj>(v)).value };

@@ -163,7 +163,9 @@ pub(crate) unsafe fn traverse(rt: &Runtime, v: Value, mut visit: impl FnMut(Valu
     // SAFETY: live object (caller).
     unsafe {
         match object::kind_of(v) {
-            Kind::Tuple => crate::raw::compare::tuple_items(v).iter().for_each(|&x| gc_only(x)),
+            Kind::Tuple => crate::raw::compare::tuple_items(v)
+                .iter()
+                .for_each(|&x| gc_only(x)),
             Kind::List | Kind::Host => list::for_each(v, gc_only),
             Kind::Dict | Kind::Set => table::for_each(v, |k, x| {
                 gc_only(k);

@@ -13,7 +13,11 @@ use crate::value::Value;
 use std::rc::Rc;
 
 /// A new instance with every slot unset; always tracked.
-pub(crate) fn new_instance<'rt>(rt: &'rt Runtime, index: u16, class: &ClassInfo) -> Result<Obj<'rt>> {
+pub(crate) fn new_instance<'rt>(
+    rt: &'rt Runtime,
+    index: u16,
+    class: &ClassInfo,
+) -> Result<Obj<'rt>> {
     let words = class.words();
     let size = size_of::<InstanceObj>() + 8 * words;
     gc_link::on_alloc(rt, object::GC_HEAD + size);
@@ -42,7 +46,10 @@ pub(crate) fn class_of(o: &Obj<'_>) -> Option<(u16, Rc<ClassInfo>)> {
 
 /// Pointer to word `i` of a live instance.
 fn word(v: Value, i: usize) -> *mut Value {
-    object::payload::<InstanceObj>(v).wrapping_add(1).cast::<Value>().wrapping_add(i)
+    object::payload::<InstanceObj>(v)
+        .wrapping_add(1)
+        .cast::<Value>()
+        .wrapping_add(i)
 }
 
 /// Read word `i` (`None` when unset).

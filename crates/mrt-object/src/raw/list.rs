@@ -8,9 +8,9 @@
 
 use crate::error::{Error, Result};
 use crate::kind::Kind;
+use crate::raw::gc_link;
 use crate::raw::handle::Obj;
 use crate::raw::object::{self, ListBuf, ListObj};
-use crate::raw::gc_link;
 use crate::runtime::Runtime;
 use crate::value::Value;
 use std::ptr::{self, NonNull};
@@ -63,7 +63,11 @@ unsafe fn parts(p: *mut ListObj) -> (*mut Value, usize, usize) {
         if b.is_null() {
             (ptr::null_mut(), 0, 0)
         } else {
-            (b.add(1).cast::<Value>(), (*b).len as usize, (*b).cap as usize)
+            (
+                b.add(1).cast::<Value>(),
+                (*b).len as usize,
+                (*b).cap as usize,
+            )
         }
     }
 }
@@ -114,7 +118,11 @@ unsafe fn resize(rt: &Runtime, p: *mut ListObj, newsize: usize) -> Result<()> {
         let new_buf: *mut ListBuf = match NonNull::new((*p).buf) {
             None if new_allocated == 0 => ptr::null_mut(),
             None => {
-                let b = rt.inner.mem.try_alloc(buf_bytes(new_allocated))?.cast::<ListBuf>();
+                let b = rt
+                    .inner
+                    .mem
+                    .try_alloc(buf_bytes(new_allocated))?
+                    .cast::<ListBuf>();
                 b.as_ptr().write(ListBuf { len: 0, cap: 0 });
                 b.as_ptr()
             }

@@ -15,10 +15,10 @@
 use crate::error::{Error, Result};
 use crate::kind::Kind;
 use crate::raw::compare::{hash_value, keys_equal};
+use crate::raw::gc_link;
 use crate::raw::handle::Obj;
 use crate::raw::mem::HeapAlloc;
 use crate::raw::object::{self, DictObj, Entry, IndexTable};
-use crate::raw::gc_link;
 use crate::runtime::Runtime;
 use crate::value::Value;
 use std::ptr::{self, NonNull};
@@ -191,7 +191,11 @@ unsafe fn make_room(rt: &Runtime, p: *mut DictObj) -> Result<()> {
         if cap >= MAX_ENTRIES {
             return Err(Error::MemoryError("dict too large".into()));
         }
-        let new_cap = if cap == 0 { 1 } else { (cap * 2).min(MAX_ENTRIES) };
+        let new_cap = if cap == 0 {
+            1
+        } else {
+            (cap * 2).min(MAX_ENTRIES)
+        };
         let bytes = new_cap * size_of::<Entry>();
         let new = match NonNull::new((*p).entries) {
             None => rt.inner.mem.try_alloc(bytes)?,
@@ -212,7 +216,13 @@ unsafe fn make_room(rt: &Runtime, p: *mut DictObj) -> Result<()> {
 ///
 /// # Safety
 /// `p` is a live table of `rt`; `key`, `value` inline or live.
-unsafe fn insert_new(rt: &Runtime, p: *mut DictObj, hash: i64, key: Value, value: Value) -> Result<()> {
+unsafe fn insert_new(
+    rt: &Runtime,
+    p: *mut DictObj,
+    hash: i64,
+    key: Value,
+    value: Value,
+) -> Result<()> {
     // SAFETY: live table; `make_room` guarantees `used < cap`; the index (if any) has
     // reserved room before the entry is written, so nothing fails half-way.
     unsafe {
@@ -266,7 +276,15 @@ pub(crate) unsafe fn may_be_tracked(rt: &Runtime, v: Value) -> bool {
 pub(crate) fn set(d: &Obj<'_>, kind: Kind, key: &Obj<'_>, value: &Obj<'_>) -> Result<()> {
     d.check_same_runtime(key)?;
     d.check_same_runtime(value)?;
-    let p = table_ptr(d, kind, if kind == Kind::Dict { "__setitem__" } else { "add" })?;
+    let p = table_ptr(
+        d,
+        kind,
+        if kind == Kind::Dict {
+            "__setitem__"
+        } else {
+            "add"
+        },
+    )?;
     let rt = d.runtime();
     let (k, v) = (key.value(), value.value());
     // SAFETY: live table and live arguments (handles).
@@ -310,7 +328,15 @@ unsafe fn maintain_tracking(rt: &Runtime, d: Value, k: Value, v: Value) {
 /// `d.get(key)` / `key in s`: the stored value (`None` for sets) if present.
 pub(crate) fn get<'rt>(d: &Obj<'rt>, kind: Kind, key: &Obj<'_>) -> Result<Option<Obj<'rt>>> {
     d.check_same_runtime(key)?;
-    let p = table_ptr(d, kind, if kind == Kind::Dict { "get" } else { "__contains__" })?;
+    let p = table_ptr(
+        d,
+        kind,
+        if kind == Kind::Dict {
+            "get"
+        } else {
+            "__contains__"
+        },
+    )?;
     // SAFETY: live table and key.
     unsafe {
         let hash = hash_value(d.runtime(), key.value())?;
@@ -372,7 +398,11 @@ pub(crate) fn shape(d: &Obj<'_>, kind: Kind) -> Result<(usize, usize, usize, boo
 }
 
 /// The first live entry at position `>= from`: `(position, key, value)`.
-pub(crate) fn next_entry<'rt>(d: &Obj<'rt>, kind: Kind, from: usize) -> Option<(usize, Obj<'rt>, Obj<'rt>)> {
+pub(crate) fn next_entry<'rt>(
+    d: &Obj<'rt>,
+    kind: Kind,
+    from: usize,
+) -> Option<(usize, Obj<'rt>, Obj<'rt>)> {
     let p = table_ptr(d, kind, "__iter__").ok()?;
     // SAFETY: live table; positions < used.
     unsafe {
@@ -380,7 +410,11 @@ pub(crate) fn next_entry<'rt>(d: &Obj<'rt>, kind: Kind, from: usize) -> Option<(
             let e = *entry(p, i);
             if !e.key.is_null() {
                 let rt = d.runtime();
-                return Some((i, Obj::from_borrowed(rt, e.key), Obj::from_borrowed(rt, e.value)));
+                return Some((
+                    i,
+                    Obj::from_borrowed(rt, e.key),
+                    Obj::from_borrowed(rt, e.value),
+                ));
             }
         }
     }
@@ -400,10 +434,11 @@ pub(crate) fn compact(d: &Obj<'_>, kind: Kind) -> Result<()> {
             clear_raw(rt, d.value());
         } else if len < cap {
             let old = NonNull::new_unchecked((*p).entries).cast();
-            let new = rt
-                .inner
-                .mem
-                .try_realloc(old, cap * size_of::<Entry>(), len * size_of::<Entry>())?;
+            let new = rt.inner.mem.try_realloc(
+                old,
+                cap * size_of::<Entry>(),
+                len * size_of::<Entry>(),
+            )?;
             (*p).entries = new.as_ptr().cast();
             (*p).cap = len as u32;
         }

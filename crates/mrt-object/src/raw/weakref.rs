@@ -39,7 +39,11 @@ fn supports_weakrefs(o: &Obj<'_>) -> bool {
 fn basic_ref(rt: &Runtime, addr: usize) -> Option<Value> {
     let table = rt.inner.weakrefs.borrow();
     let first = *table.get(&addr)?.first()?;
-    (!rt.inner.callbacks.borrow().contains_key(&first.heap_addr()?)).then_some(first)
+    (!rt.inner
+        .callbacks
+        .borrow()
+        .contains_key(&first.heap_addr()?))
+    .then_some(first)
 }
 
 /// `weakref.ref(o, callback)`.
@@ -89,7 +93,10 @@ pub(crate) fn new_weakref<'rt>(o: &Obj<'rt>, callback: Option<Callback>) -> Resu
         }
     }
     if let Some(cb) = callback {
-        rt.inner.callbacks.borrow_mut().insert(v.heap_addr().unwrap_or(0), cb);
+        rt.inner
+            .callbacks
+            .borrow_mut()
+            .insert(v.heap_addr().unwrap_or(0), cb);
     }
     // SAFETY: `o` is live.
     unsafe { object::set_flag(o.value(), FLAG_HAS_WEAKREFS, true) };
@@ -168,7 +175,11 @@ pub(crate) unsafe fn clear_weakrefs_to(rt: &Runtime, o: Value) -> Vec<Value> {
 /// # Safety
 /// `wr` is a live weakref of `rt`.
 pub(crate) unsafe fn call_callback(rt: &Runtime, wr: Value) {
-    let cb = rt.inner.callbacks.borrow_mut().remove(&wr.heap_addr().unwrap_or(0));
+    let cb = rt
+        .inner
+        .callbacks
+        .borrow_mut()
+        .remove(&wr.heap_addr().unwrap_or(0));
     if let Some(cb) = cb {
         // SAFETY: live weakref: a borrowed handle for the call.
         let h = unsafe { Obj::from_borrowed(rt, wr) };
@@ -197,6 +208,10 @@ pub(crate) unsafe fn clear_self(rt: &Runtime, wr: Value) {
             }
         }
     }
-    let cb = rt.inner.callbacks.borrow_mut().remove(&wr.heap_addr().unwrap_or(0));
+    let cb = rt
+        .inner
+        .callbacks
+        .borrow_mut()
+        .remove(&wr.heap_addr().unwrap_or(0));
     drop(cb);
 }

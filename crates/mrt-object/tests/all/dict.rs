@@ -22,9 +22,12 @@ fn set_get_delete_contains() {
 fn numeric_keys_are_equal_across_types() {
     let rt = Runtime::new();
     let d = rt.dict().unwrap();
-    d.set_item(&rt.int(1).unwrap(), &rt.str("int").unwrap()).unwrap();
-    d.set_item(&rt.float(1.0).unwrap(), &rt.str("float").unwrap()).unwrap();
-    d.set_item(&rt.bool(true), &rt.str("bool").unwrap()).unwrap();
+    d.set_item(&rt.int(1).unwrap(), &rt.str("int").unwrap())
+        .unwrap();
+    d.set_item(&rt.float(1.0).unwrap(), &rt.str("float").unwrap())
+        .unwrap();
+    d.set_item(&rt.bool(true), &rt.str("bool").unwrap())
+        .unwrap();
     assert_eq!(d.len().unwrap(), 1);
     // The first key is kept, the last value wins (as in Python).
     let (k, v) = d.items().unwrap().pop().unwrap();
@@ -35,15 +38,22 @@ fn numeric_keys_are_equal_across_types() {
     d.set_item(&rt.int(big).unwrap(), &rt.none()).unwrap();
     assert!(d.contains(&rt.float(big as f64).unwrap()).unwrap());
     assert!(!d.contains(&rt.float(1.5).unwrap()).unwrap());
-    assert_eq!(rt.int(big).unwrap().hash().unwrap(), rt.float(big as f64).unwrap().hash().unwrap());
+    assert_eq!(
+        rt.int(big).unwrap().hash().unwrap(),
+        rt.float(big as f64).unwrap().hash().unwrap()
+    );
 }
 
 #[test]
 fn tuple_keys_and_unhashable_keys() {
     let rt = Runtime::new();
     let d = rt.dict().unwrap();
-    let t1 = rt.tuple(&[&rt.int(1).unwrap(), &rt.str("x").unwrap()]).unwrap();
-    let t2 = rt.tuple(&[&rt.float(1.0).unwrap(), &rt.str("x").unwrap()]).unwrap();
+    let t1 = rt
+        .tuple(&[&rt.int(1).unwrap(), &rt.str("x").unwrap()])
+        .unwrap();
+    let t2 = rt
+        .tuple(&[&rt.float(1.0).unwrap(), &rt.str("x").unwrap()])
+        .unwrap();
     d.set_item(&t1, &rt.none()).unwrap();
     assert!(d.contains(&t2).unwrap());
     let nested = rt.tuple(&[&t1, &rt.tuple(&[&t2]).unwrap()]).unwrap();
@@ -52,7 +62,9 @@ fn tuple_keys_and_unhashable_keys() {
     assert!(d.contains(&nested2).unwrap());
     // hash((1, "x")) equals hash((1.0, "x")); CPython's tuple hash for ints.
     assert_eq!(t1.hash().unwrap(), t2.hash().unwrap());
-    let t12 = rt.tuple(&[&rt.int(1).unwrap(), &rt.int(2).unwrap()]).unwrap();
+    let t12 = rt
+        .tuple(&[&rt.int(1).unwrap(), &rt.int(2).unwrap()])
+        .unwrap();
     assert_eq!(t12.hash().unwrap(), -3550055125485641917);
     for bad in [rt.list().unwrap(), rt.dict().unwrap(), rt.set().unwrap()] {
         let name = bad.type_name();
@@ -60,7 +72,10 @@ fn tuple_keys_and_unhashable_keys() {
         assert_eq!(d.get_opt(&bad).map(|_| ()), Err(Error::unhashable(&name)));
     }
     let with_list = rt.tuple(&[&rt.list().unwrap()]).unwrap();
-    assert!(matches!(d.set_item(&with_list, &rt.none()), Err(Error::TypeError(_))));
+    assert!(matches!(
+        d.set_item(&with_list, &rt.none()),
+        Err(Error::TypeError(_))
+    ));
 }
 
 #[test]
@@ -93,7 +108,8 @@ fn insertion_order_and_compaction() {
     let rt = Runtime::new();
     let d = rt.dict().unwrap();
     for i in 0..100 {
-        d.set_item(&rt.int(i).unwrap(), &rt.int(i * 10).unwrap()).unwrap();
+        d.set_item(&rt.int(i).unwrap(), &rt.int(i * 10).unwrap())
+            .unwrap();
     }
     let (_, _, _, index) = d.table_shape().unwrap();
     assert!(index, "large dicts have a hash index");
@@ -108,13 +124,21 @@ fn insertion_order_and_compaction() {
     let (len, used, cap, _) = d.table_shape().unwrap();
     assert_eq!((len, used, cap), (50, 50, 50));
     assert!(rt.heap_bytes_in_use() < before);
-    let keys: Vec<i64> = d.keys().unwrap().iter().map(|k| k.as_int().unwrap()).collect();
+    let keys: Vec<i64> = d
+        .keys()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_int().unwrap())
+        .collect();
     assert_eq!(keys, (1..100).step_by(2).collect::<Vec<_>>());
     // Re-inserting a deleted key puts it at the end.
     d.set_item(&rt.int(0).unwrap(), &rt.none()).unwrap();
     assert_eq!(d.keys().unwrap().last().unwrap().as_int(), Some(0));
     for i in (1..100).step_by(2) {
-        assert_eq!(d.get_item(&rt.int(i).unwrap()).unwrap().as_int(), Some(i * 10));
+        assert_eq!(
+            d.get_item(&rt.int(i).unwrap()).unwrap().as_int(),
+            Some(i * 10)
+        );
     }
 }
 
@@ -133,7 +157,8 @@ fn iteration_stops_when_the_dict_changes() {
     // Replacing a value is not a change of the key set.
     let mut it = d.iter_items().unwrap();
     it.next();
-    d.set_item(&rt.int(1).unwrap(), &rt.int(7).unwrap()).unwrap();
+    d.set_item(&rt.int(1).unwrap(), &rt.int(7).unwrap())
+        .unwrap();
     assert_eq!(it.next().unwrap().1.as_int(), Some(7));
     assert!(!it.was_mutated());
 }
@@ -144,10 +169,18 @@ fn dicts_compare_by_content() {
     let a = rt.dict().unwrap();
     let b = rt.dict().unwrap();
     for i in 0..10 {
-        a.set_item(&rt.int(i).unwrap(), &rt.list_from(&[&rt.int(i).unwrap()]).unwrap()).unwrap();
+        a.set_item(
+            &rt.int(i).unwrap(),
+            &rt.list_from(&[&rt.int(i).unwrap()]).unwrap(),
+        )
+        .unwrap();
     }
     for i in (0..10).rev() {
-        b.set_item(&rt.float(i as f64).unwrap(), &rt.list_from(&[&rt.int(i).unwrap()]).unwrap()).unwrap();
+        b.set_item(
+            &rt.float(i as f64).unwrap(),
+            &rt.list_from(&[&rt.int(i).unwrap()]).unwrap(),
+        )
+        .unwrap();
     }
     assert!(a.eq(&b).unwrap());
     b.set_item(&rt.int(3).unwrap(), &rt.none()).unwrap();

@@ -28,9 +28,11 @@ fn dicts_are_tracked_lazily_and_untracked_by_full_collections() {
     let rt = rt();
     let d = rt.dict().unwrap();
     assert!(!rt.is_tracked(&d));
-    d.set_item(&rt.int(1).unwrap(), &rt.int(2).unwrap()).unwrap();
+    d.set_item(&rt.int(1).unwrap(), &rt.int(2).unwrap())
+        .unwrap();
     assert!(!rt.is_tracked(&d));
-    d.set_item(&rt.int(2).unwrap(), &rt.list().unwrap()).unwrap();
+    d.set_item(&rt.int(2).unwrap(), &rt.list().unwrap())
+        .unwrap();
     assert!(rt.is_tracked(&d));
     d.del_item(&rt.int(2).unwrap()).unwrap();
     rt.collect_generation(1).unwrap();
@@ -44,14 +46,17 @@ fn dicts_are_tracked_lazily_and_untracked_by_full_collections() {
     assert!(!rt.is_tracked(&t));
     d2.set_item(&rt.int(1).unwrap(), &t).unwrap();
     assert!(!rt.is_tracked(&d2));
-    d2.set_item(&rt.int(2).unwrap(), &rt.dict().unwrap()).unwrap();
+    d2.set_item(&rt.int(2).unwrap(), &rt.dict().unwrap())
+        .unwrap();
     assert!(rt.is_tracked(&d2), "any dict value may be tracked");
 }
 
 #[test]
 fn tuples_are_untracked_by_any_collection_when_they_hold_atoms_only() {
     let rt = rt();
-    let t = rt.tuple(&[&rt.int(1).unwrap(), &rt.str("x").unwrap()]).unwrap();
+    let t = rt
+        .tuple(&[&rt.int(1).unwrap(), &rt.str("x").unwrap()])
+        .unwrap();
     assert!(rt.is_tracked(&t));
     rt.collect_generation(0).unwrap();
     assert!(!rt.is_tracked(&t));
@@ -70,7 +75,14 @@ fn tuples_are_untracked_by_any_collection_when_they_hold_atoms_only() {
 #[test]
 fn atoms_are_never_tracked() {
     let rt = rt();
-    for o in [rt.int(1 << 62).unwrap(), rt.float(1.0).unwrap(), rt.str("s").unwrap(), rt.bytes(b"b").unwrap(), rt.none(), rt.int(3).unwrap()] {
+    for o in [
+        rt.int(1 << 62).unwrap(),
+        rt.float(1.0).unwrap(),
+        rt.str("s").unwrap(),
+        rt.bytes(b"b").unwrap(),
+        rt.none(),
+        rt.int(3).unwrap(),
+    ] {
         assert!(!rt.is_tracked(&o));
     }
     assert_eq!(rt.get_count().0, 0, "atoms do not count in generation 0");
@@ -79,7 +91,9 @@ fn atoms_are_never_tracked() {
 #[test]
 fn every_gc_capable_allocation_counts_and_every_dealloc_uncounts() {
     let rt = rt();
-    let c = rt.define_class(ClassSpec::new("C").slots(&["x"]).weakrefs()).unwrap();
+    let c = rt
+        .define_class(ClassSpec::new("C").slots(&["x"]).weakrefs())
+        .unwrap();
     let objs = vec![
         rt.list().unwrap(),
         rt.dict().unwrap(),
@@ -118,7 +132,10 @@ fn finalizers_in_cycles_run_once_and_resurrection_is_respected() {
         .define_class(ClassSpec::new("F").slots(&["x"]).finalizer(move |o| {
             c2.set(c2.get() + 1);
             let rt = o.runtime();
-            rt.globals().unwrap().set_item(&rt.str("saved").unwrap(), o).unwrap();
+            rt.globals()
+                .unwrap()
+                .set_item(&rt.str("saved").unwrap(), o)
+                .unwrap();
         }))
         .unwrap();
     let f = rt.instance(&c).unwrap();
@@ -133,7 +150,10 @@ fn finalizers_in_cycles_run_once_and_resurrection_is_respected() {
     drop(saved);
     assert_eq!(rt.collect(), 0);
     assert_eq!(calls.get(), 1);
-    assert_eq!(rt.heap_bytes_in_use(), rt.globals().map(|_| rt.heap_bytes_in_use()).unwrap());
+    assert_eq!(
+        rt.heap_bytes_in_use(),
+        rt.globals().map(|_| rt.heap_bytes_in_use()).unwrap()
+    );
 }
 
 #[test]
@@ -142,7 +162,11 @@ fn a_finalizer_cycle_without_resurrection_is_freed() {
     let calls = Rc::new(Cell::new(0));
     let c2 = calls.clone();
     let c = rt
-        .define_class(ClassSpec::new("F").slots(&["x"]).finalizer(move |_| c2.set(c2.get() + 1)))
+        .define_class(
+            ClassSpec::new("F")
+                .slots(&["x"])
+                .finalizer(move |_| c2.set(c2.get() + 1)),
+        )
         .unwrap();
     let a = rt.instance(&c).unwrap();
     let b = rt.instance(&c).unwrap();
@@ -161,7 +185,10 @@ fn host_data_takes_part_in_cycles() {
     let l = rt.list().unwrap();
     h.host_push(&l).unwrap();
     l.append(&h).unwrap();
-    assert_eq!(h.host_value::<String>().map(String::as_str), Some("payload"));
+    assert_eq!(
+        h.host_value::<String>().map(String::as_str),
+        Some("payload")
+    );
     assert!(h.host_value::<u32>().is_none());
     assert!(h.host_ref(0).unwrap().is(&l));
     drop((h, l));

@@ -3,10 +3,14 @@ use mrt_object::{ClassSpec, Error, Runtime};
 #[test]
 fn slots_and_dict_attributes() {
     let rt = Runtime::new();
-    let c = rt.define_class(ClassSpec::new("P").slots(&["x", "y"]).dict()).unwrap();
+    let c = rt
+        .define_class(ClassSpec::new("P").slots(&["x", "y"]).dict())
+        .unwrap();
     let p = rt.instance(&c).unwrap();
     assert_eq!(p.type_name(), "P");
-    assert!(matches!(p.getattr("x"), Err(Error::AttributeError(m)) if m == "'P' object has no attribute 'x'"));
+    assert!(
+        matches!(p.getattr("x"), Err(Error::AttributeError(m)) if m == "'P' object has no attribute 'x'")
+    );
     p.setattr("x", &rt.int(1).unwrap()).unwrap();
     p.setattr("z", &rt.str("zz").unwrap()).unwrap();
     assert_eq!(p.getattr("x").unwrap().as_int(), Some(1));
@@ -25,8 +29,14 @@ fn slot_only_classes_refuse_other_attributes() {
     let rt = Runtime::new();
     let c = rt.define_class(ClassSpec::new("S").slots(&["a"])).unwrap();
     let s = rt.instance(&c).unwrap();
-    assert!(matches!(s.setattr("b", &rt.none()), Err(Error::AttributeError(_))));
-    assert!(matches!(rt.int(1).unwrap().getattr("a"), Err(Error::AttributeError(_))));
+    assert!(matches!(
+        s.setattr("b", &rt.none()),
+        Err(Error::AttributeError(_))
+    ));
+    assert!(matches!(
+        rt.int(1).unwrap().getattr("a"),
+        Err(Error::AttributeError(_))
+    ));
     assert!(matches!(
         rt.define_class(ClassSpec::new("D").slots(&["a", "a"])),
         Err(Error::ValueError(_))
@@ -66,7 +76,9 @@ fn finalizer_runs_once_on_the_refcount_path_and_may_resurrect() {
 #[test]
 fn a_long_chain_of_instances_is_freed_without_recursion() {
     let rt = Runtime::new();
-    let c = rt.define_class(ClassSpec::new("N").slots(&["next"])).unwrap();
+    let c = rt
+        .define_class(ClassSpec::new("N").slots(&["next"]))
+        .unwrap();
     let head = rt.instance(&c).unwrap();
     let mut cur = head.clone();
     for _ in 0..10_000_000 {

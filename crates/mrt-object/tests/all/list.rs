@@ -87,8 +87,12 @@ fn wrong_type_is_a_type_error() {
 #[test]
 fn lists_compare_structurally() {
     let rt = Runtime::new();
-    let a = rt.list_from(&[&rt.int(1).unwrap(), &rt.float(2.0).unwrap()]).unwrap();
-    let b = rt.list_from(&[&rt.bool(true), &rt.int(2).unwrap()]).unwrap();
+    let a = rt
+        .list_from(&[&rt.int(1).unwrap(), &rt.float(2.0).unwrap()])
+        .unwrap();
+    let b = rt
+        .list_from(&[&rt.bool(true), &rt.int(2).unwrap()])
+        .unwrap();
     assert!(a.eq(&b).unwrap());
     b.append(&rt.none()).unwrap();
     assert!(!a.eq(&b).unwrap());

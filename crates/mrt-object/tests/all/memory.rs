@@ -25,7 +25,9 @@ fn bytes_per_object_meet_the_targets() {
             })
             .collect()
     }) / n;
-    let c = rt.define_class(ClassSpec::new("P").slots(&["x", "y"])).unwrap();
+    let c = rt
+        .define_class(ClassSpec::new("P").slots(&["x", "y"]))
+        .unwrap();
     let inst = cost(&rt, || {
         (0..n)
             .map(|_| {
@@ -36,11 +38,17 @@ fn bytes_per_object_meet_the_targets() {
             })
             .collect()
     }) / n;
-    let float = cost(&rt, || (0..n).map(|i| rt.float(i as f64).unwrap()).collect()) / n;
+    let float = cost(&rt, || {
+        (0..n).map(|i| rt.float(i as f64).unwrap()).collect()
+    }) / n;
     let inline = cost(&rt, || {
-        (0..n).flat_map(|i| [rt.int(i as i64).unwrap(), rt.none(), rt.bool(true)]).collect()
+        (0..n)
+            .flat_map(|i| [rt.int(i as i64).unwrap(), rt.none(), rt.bool(true)])
+            .collect()
     });
-    eprintln!("bytes: list {list}, dict{{1}} {dict1}, 2-slot instance {inst}, float {float}, inline {inline}");
+    eprintln!(
+        "bytes: list {list}, dict{{1}} {dict1}, 2-slot instance {inst}, float {float}, inline {inline}"
+    );
     assert!(list <= 40, "empty list {list} B");
     assert!(dict1 <= 120, "dict with one item {dict1} B");
     // 16 (GcHeader) + 8 (ObjHeader) + 2 * 8 = 40 bytes requested; the allocator's

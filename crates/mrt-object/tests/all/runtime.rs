@@ -10,7 +10,10 @@ fn new_runtime_allocates_no_heap() {
 
 #[test]
 fn builder_sets_thresholds_and_enabled() {
-    let rt = Runtime::builder().thresholds(100, 5, 3).gc_disabled().build();
+    let rt = Runtime::builder()
+        .thresholds(100, 5, 3)
+        .gc_disabled()
+        .build();
     assert_eq!(rt.get_threshold(), (100, 5, 3));
     assert!(!rt.is_enabled());
     rt.enable();
@@ -25,7 +28,10 @@ fn handles_of_another_runtime_are_a_value_error() {
     let xb = b.list().unwrap();
     assert!(matches!(la.append(&xb), Err(Error::ValueError(_))));
     let da = a.dict().unwrap();
-    assert!(matches!(da.set_item(&b.str("k").unwrap(), &a.none()), Err(Error::ValueError(_))));
+    assert!(matches!(
+        da.set_item(&b.str("k").unwrap(), &a.none()),
+        Err(Error::ValueError(_))
+    ));
     assert!(matches!(a.tuple(&[&xb]), Err(Error::ValueError(_))));
     assert!(a.weakref(&b.set().unwrap()).is_err());
     let cls = b.define_class(mrt_object::ClassSpec::new("C")).unwrap();
@@ -58,7 +64,11 @@ fn everything_is_freed_when_the_last_handle_goes() {
         let l = rt.list().unwrap();
         for i in 0..1000 {
             let d = rt.dict().unwrap();
-            d.set_item(&rt.str(&format!("k{i}")).unwrap(), &rt.float(i as f64).unwrap()).unwrap();
+            d.set_item(
+                &rt.str(&format!("k{i}")).unwrap(),
+                &rt.float(i as f64).unwrap(),
+            )
+            .unwrap();
             l.append(&d).unwrap();
         }
         assert!(rt.heap_bytes_in_use() > 0);
@@ -71,9 +81,17 @@ fn everything_is_freed_when_the_last_handle_goes() {
 fn globals_survive_until_the_runtime_is_dropped() {
     let rt = Runtime::new();
     let g = rt.globals().unwrap();
-    g.set_item(&rt.str("x").unwrap(), &rt.int(1).unwrap()).unwrap();
+    g.set_item(&rt.str("x").unwrap(), &rt.int(1).unwrap())
+        .unwrap();
     drop(g);
-    assert_eq!(rt.globals().unwrap().get_item(&rt.str("x").unwrap()).unwrap().as_int(), Some(1));
+    assert_eq!(
+        rt.globals()
+            .unwrap()
+            .get_item(&rt.str("x").unwrap())
+            .unwrap()
+            .as_int(),
+        Some(1)
+    );
 }
 
 #[test]
@@ -92,7 +110,11 @@ fn dropping_the_runtime_runs_finalizers_of_cycles_and_leaked_objects() {
         let rt = Runtime::new();
         let r = ran.clone();
         let cls = rt
-            .define_class(mrt_object::ClassSpec::new("F").slots(&["other"]).finalizer(move |_| r.set(r.get() + 1)))
+            .define_class(
+                mrt_object::ClassSpec::new("F")
+                    .slots(&["other"])
+                    .finalizer(move |_| r.set(r.get() + 1)),
+            )
             .unwrap();
         let a = rt.instance(&cls).unwrap();
         let b = rt.instance(&cls).unwrap();

@@ -4,7 +4,14 @@ use mrt_object::{Kind, Runtime};
 fn inline_values_cost_nothing() {
     let rt = Runtime::new();
     let before = rt.heap_bytes_in_use();
-    let xs = [rt.none(), rt.bool(true), rt.bool(false), rt.int(0).unwrap(), rt.int(-5).unwrap(), rt.int((1 << 62) - 1).unwrap()];
+    let xs = [
+        rt.none(),
+        rt.bool(true),
+        rt.bool(false),
+        rt.int(0).unwrap(),
+        rt.int(-5).unwrap(),
+        rt.int((1 << 62) - 1).unwrap(),
+    ];
     assert_eq!(rt.heap_bytes_in_use(), before);
     assert!(xs.iter().all(|x| x.kind().is_none()));
     assert!(xs[0].is_none());
@@ -56,7 +63,11 @@ fn interning_returns_one_object_until_it_dies() {
     assert!(!rt.str("name").unwrap().is_interned());
     let addr = a.id();
     drop((a, b));
-    assert_eq!(rt.heap_bytes_in_use(), 0, "the intern table holds no reference");
+    assert_eq!(
+        rt.heap_bytes_in_use(),
+        0,
+        "the intern table holds no reference"
+    );
     let c = rt.intern("name").unwrap();
     assert_eq!(c.as_str(), Some("name"));
     let _ = addr;

@@ -11,9 +11,16 @@ fn add_discard_contains() {
     assert!(s.contains(&rt.bool(true)).unwrap());
     assert!(s.discard(&rt.int(1).unwrap()).unwrap());
     assert!(!s.discard(&rt.int(1).unwrap()).unwrap());
-    assert!(matches!(s.remove(&rt.int(1).unwrap()), Err(Error::KeyError(_))));
+    assert!(matches!(
+        s.remove(&rt.int(1).unwrap()),
+        Err(Error::KeyError(_))
+    ));
     assert_eq!(s.add(&rt.list().unwrap()), Err(Error::unhashable("list")));
-    let items: Vec<String> = s.iter().unwrap().map(|x| x.as_str().unwrap().to_string()).collect();
+    let items: Vec<String> = s
+        .iter()
+        .unwrap()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
     assert_eq!(items, vec!["x"]);
     assert!(rt.is_tracked(&s), "sets are tracked from creation");
     assert!(matches!(s.hash(), Err(Error::TypeError(_))));

@@ -8,7 +8,9 @@ fn eight_runtimes_on_eight_threads() {
         .map(|t| {
             std::thread::spawn(move || {
                 let rt = Runtime::builder().thresholds(100, 10, 10).build();
-                let c = rt.define_class(ClassSpec::new("N").slots(&["x"]).weakrefs()).unwrap();
+                let c = rt
+                    .define_class(ClassSpec::new("N").slots(&["x"]).weakrefs())
+                    .unwrap();
                 let mut alive = 0;
                 for i in 0..20_000 {
                     let a = rt.instance(&c).unwrap();

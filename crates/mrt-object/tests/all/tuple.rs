@@ -3,7 +3,9 @@ use mrt_object::{Error, Runtime};
 #[test]
 fn tuples_index_and_iterate() {
     let rt = Runtime::new();
-    let t = rt.tuple(&[&rt.int(1).unwrap(), &rt.str("a").unwrap(), &rt.none()]).unwrap();
+    let t = rt
+        .tuple(&[&rt.int(1).unwrap(), &rt.str("a").unwrap(), &rt.none()])
+        .unwrap();
     assert_eq!(t.len().unwrap(), 3);
     assert_eq!(t.get(-2).unwrap().as_str(), Some("a"));
     assert!(matches!(t.get(3), Err(Error::IndexError(_))));
@@ -17,8 +19,15 @@ fn tuples_index_and_iterate() {
 #[test]
 fn tuple_equality_is_elementwise() {
     let rt = Runtime::new();
-    let a = rt.tuple(&[&rt.int(1).unwrap(), &rt.tuple(&[&rt.float(2.0).unwrap()]).unwrap()]).unwrap();
-    let b = rt.tuple(&[&rt.bool(true), &rt.tuple(&[&rt.int(2).unwrap()]).unwrap()]).unwrap();
+    let a = rt
+        .tuple(&[
+            &rt.int(1).unwrap(),
+            &rt.tuple(&[&rt.float(2.0).unwrap()]).unwrap(),
+        ])
+        .unwrap();
+    let b = rt
+        .tuple(&[&rt.bool(true), &rt.tuple(&[&rt.int(2).unwrap()]).unwrap()])
+        .unwrap();
     assert!(a.eq(&b).unwrap());
     assert_eq!(a.hash().unwrap(), b.hash().unwrap());
     let c = rt.tuple(&[&rt.int(1).unwrap()]).unwrap();

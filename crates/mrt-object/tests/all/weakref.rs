@@ -3,7 +3,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 fn class(rt: &Runtime) -> mrt_object::ClassId {
-    rt.define_class(ClassSpec::new("C").slots(&["x", "y"]).weakrefs()).unwrap()
+    rt.define_class(ClassSpec::new("C").slots(&["x", "y"]).weakrefs())
+        .unwrap()
 }
 
 #[test]
@@ -57,7 +58,9 @@ fn callbacks_run_on_the_collector_path() {
     b.setattr("x", &a).unwrap();
     let ran = Rc::new(RefCell::new(0));
     let r = ran.clone();
-    let wa = rt.weakref_with_callback(&a, move |_| *r.borrow_mut() += 1).unwrap();
+    let wa = rt
+        .weakref_with_callback(&a, move |_| *r.borrow_mut() += 1)
+        .unwrap();
     drop((a, b));
     assert_eq!(rt.collect(), 2);
     assert_eq!(*ran.borrow(), 1);
@@ -88,8 +91,18 @@ fn weakrefs_in_the_garbage_are_collected_too() {
 #[test]
 fn unsupported_referents_are_a_type_error() {
     let rt = Runtime::new();
-    for o in [rt.list().unwrap(), rt.dict().unwrap(), rt.tuple(&[]).unwrap(), rt.int(1 << 62).unwrap(), rt.str("s").unwrap()] {
-        assert!(matches!(rt.weakref(&o), Err(Error::TypeError(_))), "{}", o.type_name());
+    for o in [
+        rt.list().unwrap(),
+        rt.dict().unwrap(),
+        rt.tuple(&[]).unwrap(),
+        rt.int(1 << 62).unwrap(),
+        rt.str("s").unwrap(),
+    ] {
+        assert!(
+            matches!(rt.weakref(&o), Err(Error::TypeError(_))),
+            "{}",
+            o.type_name()
+        );
     }
     let plain = rt.define_class(ClassSpec::new("NoWeak")).unwrap();
     assert!(rt.weakref(&rt.instance(&plain).unwrap()).is_err());
