@@ -206,9 +206,17 @@ fn collect_counts_and_weakref_liveness_match_cpython_311() {
     let data = dir.join(format!("mrt_differential_{}.txt", std::process::id()));
     std::fs::write(&path, script).unwrap();
     std::fs::write(&data, &seqs).unwrap();
-    let output = Command::new("python3").arg(&path).arg(&data).output().unwrap();
+    let output = Command::new("python3")
+        .arg(&path)
+        .arg(&data)
+        .output()
+        .unwrap();
     eprintln!("python side done: {:?}", started.elapsed());
-    assert!(output.status.success(), "python3 failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = String::from_utf8(output.stdout).unwrap();
     let mut got: Vec<Vec<String>> = Vec::new();
     for line in text.lines() {
@@ -231,9 +239,16 @@ fn collect_counts_and_weakref_liveness_match_cpython_311() {
         let _ = std::fs::remove_file(&path);
         let _ = std::fs::remove_file(&data);
     }
-    let nonzero = expected.iter().flatten().filter(|l| l.parse::<usize>().is_ok_and(|n| n > 0)).count();
+    let nonzero = expected
+        .iter()
+        .flatten()
+        .filter(|l| l.parse::<usize>().is_ok_and(|n| n > 0))
+        .count();
     let dead = expected.iter().flatten().filter(|l| *l == "false").count();
     eprintln!("{checks} observations: {nonzero} non-zero collect counts, {dead} dead weakrefs");
     assert!(checks > SEQUENCES * 20, "only {checks} observations");
-    assert!(nonzero > SEQUENCES && dead > SEQUENCES / 4, "too few interesting observations");
+    assert!(
+        nonzero > SEQUENCES && dead > SEQUENCES / 4,
+        "too few interesting observations"
+    );
 }

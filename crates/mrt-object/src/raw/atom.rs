@@ -106,15 +106,12 @@ pub(crate) fn intern<'rt>(rt: &'rt Runtime, s: &str) -> Result<Obj<'rt>> {
         (*object::payload::<StrObj>(v)).hash = h;
         object::set_flag(v, FLAG_INTERNED, true);
     }
+    // SAFETY: entries are live strs with cached hashes.
+    let hasher = |&x: &Value| unsafe { (*object::payload::<StrObj>(x)).hash } as u64;
     rt.inner
         .interned
         .borrow_mut()
-        // SAFETY: entries are live strs with cached hashes.
-        .insert_unique(
-            h as u64,
-            v,
-            |&x| unsafe { (*object::payload::<StrObj>(x)).hash } as u64,
-        );
+        .insert_unique(h as u64, v, hasher);
     Ok(o)
 }
 
