@@ -44,7 +44,7 @@ static GLOBAL: measure::Counting = measure::Counting;
 
 const USAGE: &str = "\
 usage: compare [--quick] [--scale] [--reps N] [--json PATH] [--python CMD]
-               [--systems a,b,…] [--workloads a,b,…] [--timeout SECONDS]
+               [--systems a,b,…] [--workloads a,b,…] [--timeout SECONDS] [--note TEXT]
 
   --quick        every size divided by 10
   --scale        add the 10M-object points of the scaling series (slow)
@@ -54,7 +54,8 @@ usage: compare [--quick] [--scale] [--reps N] [--json PATH] [--python CMD]
   --systems …    subset of: mrt,cpython,rc,bacon_rajan_cc,dumpster,rust-cc
   --workloads …  subset of: collect_cycles,full_collect_live,full_collect_fragmented,
                  churn,young_pause,bytes_per_object,spike_release,deep_drop,deep_cycle
-  --timeout S    per (system, case) process (default 900)";
+  --timeout S    per (system, case) process (default 900)
+  --note TEXT    stored in the JSON (e.g. the commit measured)";
 
 struct Options {
     div: usize,
@@ -65,6 +66,7 @@ struct Options {
     systems: Vec<String>,
     workloads: Option<Vec<Workload>>,
     timeout: Duration,
+    note: String,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -77,6 +79,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         systems: SYSTEMS.iter().map(|s| s.to_string()).collect(),
         workloads: None,
         timeout: Duration::from_secs(900),
+        note: String::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -87,6 +90,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--reps" => o.reps = value()?.parse().map_err(|e| format!("--reps: {e}"))?,
             "--json" => o.json = value()?.into(),
             "--python" => o.python = value()?,
+            "--note" => o.note = value()?,
             "--timeout" => {
                 o.timeout =
                     Duration::from_secs(value()?.parse().map_err(|e| format!("--timeout: {e}"))?)
@@ -181,6 +185,14 @@ fn machine() -> serde_json::Value {
     serde_json::json!({ "cpu": cpu, "cores": cores, "os": std::env::consts::OS })
 }
 
+/// The 1-, 5- and 15-minute load averages (`/proc/loadavg`): on a shared machine
+/// they say how much the timings were disturbed.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child") {
@@ -209,6 +221,7 @@ fn main() -> ExitCode {
             .filter(|s| !c.scale || matches!(*s, "mrt" | "cpython"))
             .collect()
     };
+    let load_before = load_average();
     let total: usize = cases.iter().map(|c| systems_for(c).len()).sum();
     let mut done = 0;
     let mut results = report::Results { cases: Vec::new() };
@@ -223,6 +236,7 @@ fn main() -> ExitCode {
         }
         results.cases.push((case, res));
     }
+    let load_after = load_average();
     println!("\n{}", results.main_table());
     println!(
         "Scaling (full collection: cost per live object; young pauses vs the old generation's size)\n"
@@ -230,12 +244,16 @@ fn main() -> ExitCode {
     println!("{}", results.scale_table());
     println!("Targets (same run)\n");
     println!("{}", results.targets_table());
+    println!("Load average (1/5/15 min) before: {load_before}; after: {load_after}");
     let meta = serde_json::json!({
         "command": format!("cargo run --release -p mrt --example compare -- {}", args.join(" ")),
         "quick": opts.div != 1,
         "scale": opts.scale,
         "reps": opts.reps,
         "machine": machine(),
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+        "note": opts.note,
         "ratio": "ratio_to_mrt = system ÷ mrt for times and bytes (lower is better)",
     });
     let json = results.to_json(meta);

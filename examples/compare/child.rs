@@ -79,7 +79,8 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Outcome {
     };
     if !status.success() {
         let why = if stderr.contains("has overflowed its stack") {
-            "crashed: stack overflow (recursive Drop)".to_string()
+            "crashed: stack overflow (recursion over the object graph: 8 MiB main-thread stack)"
+                .to_string()
         } else {
             let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
             format!("{status}: {}", last.unwrap_or("no message").trim())

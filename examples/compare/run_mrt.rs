@@ -2,8 +2,8 @@
 //! (`mrt::object::Runtime` and its `Obj` handles), mirroring
 //! `benches/python/workloads.py` line by line.
 
-use crate::measure::rss_bytes;
-use crate::peers::Rng;
+use crate::measure::{rss_bytes, thread_cpu_time};
+use crate::peers::{Pause, Rng};
 use crate::workloads::{Case, Outcome, Workload};
 use mrt::object::{ClassSpec, Obj, Runtime};
 use std::hint::black_box;
@@ -132,15 +132,24 @@ fn young_pause(old: usize, n: usize, rounds: usize) -> R<Outcome> {
     }
     rt.collect(); // -> generation 2
     rt.collect();
-    let mut pauses: [Vec<Vec<Duration>>; 3] = Default::default();
+    let t0_threshold = rt.get_threshold().0;
+    let mut pauses: [Vec<Pause>; 3] = Default::default();
     let collections = |rt: &Runtime| rt.get_stats().map(|s| s.collections);
     let mut best = Duration::MAX;
+    let mut unpredicted = 0;
     rt.enable();
     for _ in 0..rounds {
-        let mut round: [Vec<Duration>; 3] = Default::default();
         let t0 = Instant::now();
         let mut before = collections(&rt);
         for _ in 0..n {
+            // The thread's CPU clock is a system call: read it only when this
+            // iteration's two allocations may pass generation 0's threshold.
+            let hot = rt.get_count().0 + 4 > t0_threshold;
+            let c = if hot {
+                thread_cpu_time()
+            } else {
+                Duration::ZERO
+            };
             let t = Instant::now();
             let a = rt.list()?;
             let b = rt.list()?;
@@ -149,30 +158,38 @@ fn young_pause(old: usize, n: usize, rounds: usize) -> R<Outcome> {
             drop((a, b));
             let now = collections(&rt);
             if now != before {
-                let d = t.elapsed();
+                let wall = t.elapsed();
+                let cpu = if hot {
+                    thread_cpu_time().saturating_sub(c)
+                } else {
+                    unpredicted += 1;
+                    wall
+                };
                 // The oldest generation whose count moved is the one collected.
                 if let Some(g) = (0..3).rev().find(|&g| now[g] != before[g]) {
-                    round[g].push(d);
+                    pauses[g].push(Pause { wall, cpu });
                 }
                 before = now;
             }
         }
         best = best.min(t0.elapsed());
-        for (g, r) in round.into_iter().enumerate() {
-            pauses[g].push(r);
-        }
     }
     rt.disable();
     let mut o = Outcome::default();
     for (g, p) in pauses.iter().enumerate() {
-        o.set_pauses(g, p);
+        o.set_pauses(g, p, rounds);
     }
     o.set("seconds", best.as_secs_f64()).note(
         "*",
-        "pause = wall time of the loop iteration whose allocation ran the collection \
-         (an upper bound: includes one 2-cycle's creation); mrt has no collection \
-         callbacks on Runtime yet",
+        "pause = the loop iteration whose allocation ran the collection (an upper \
+         bound: includes one 2-cycle's creation); Runtime has no collection callbacks yet",
     );
+    if unpredicted > 0 {
+        o.note(
+            "gen0_cpu_max_us",
+            format!("{unpredicted} collections came unannounced: their CPU time is wall time"),
+        );
+    }
     drop(keep);
     Ok(o)
 }

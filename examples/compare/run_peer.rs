@@ -2,7 +2,7 @@
 //! [`peers`](crate::peers) plus the memory measurements, which need this binary's
 //! counting allocator.
 
-use crate::measure::{count_bytes, malloc_held_bytes, rss_bytes};
+use crate::measure::{count_bytes, malloc_held_bytes, rss_bytes, thread_cpu_time};
 use crate::peers::{self, Peer};
 use crate::workloads::{Case, Outcome, Workload};
 use std::hint::black_box;
@@ -46,9 +46,10 @@ pub fn run<P: Peer>(case: &Case) -> Outcome {
             Outcome::timings(&samples, n)
         }
         Workload::YoungPause => {
-            let (rounds, total) = peers::young_pause::<P>(case.old, n, YOUNG_EVERY, reps);
+            let (pauses, total) =
+                peers::young_pause::<P>(case.old, n, YOUNG_EVERY, reps, thread_cpu_time);
             let mut o = Outcome::default();
-            o.set_pauses(0, &rounds)
+            o.set_pauses(0, &pauses, reps)
                 .set("seconds", total.as_secs_f64())
                 .note(
                     "*",

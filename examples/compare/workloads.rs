@@ -5,6 +5,7 @@
 //! inherits another's heap, and a crash (a recursive `Drop` overflowing the
 //! stack) is a result rather than the end of the run.
 
+use crate::peers::Pause;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -77,12 +78,14 @@ impl Workload {
             Workload::YoungPause => &[
                 "gen0_count",
                 "gen0_median_us",
+                "gen0_p99_us",
                 "gen0_max_us",
-                "gen0_max_all_us",
+                "gen0_cpu_max_us",
                 "gen1_count",
                 "gen1_median_us",
+                "gen1_p99_us",
                 "gen1_max_us",
-                "gen1_max_all_us",
+                "gen1_cpu_max_us",
                 "gen2_count",
                 "gen2_max_us",
                 "seconds",
@@ -233,26 +236,27 @@ impl Outcome {
         o
     }
 
-    /// Pause statistics of generation `generation` from `rounds` repetitions of
-    /// the same loop: `gen{g}_count` (per round), `gen{g}_median_us` (all
-    /// pauses), `gen{g}_max_us` (the smallest of the rounds' maxima: a pause the
-    /// collector takes every time, not a preemption of this process by the
-    /// machine's other work) and `gen{g}_max_all_us` (the largest pause seen).
-    pub fn set_pauses(&mut self, generation: usize, rounds: &[Vec<Duration>]) -> &mut Self {
-        let us = |d: &Duration| d.as_secs_f64() * 1e6;
-        let mut all: Vec<f64> = rounds.iter().flatten().map(us).collect();
-        all.sort_by(f64::total_cmp);
-        let count = rounds.first().map_or(0, Vec::len);
-        self.set(&format!("gen{generation}_count"), count as f64);
-        if let Some(&max_all) = all.last() {
-            let max_round = rounds
-                .iter()
-                .filter_map(|r| r.iter().map(us).reduce(f64::max))
-                .reduce(f64::min)
-                .unwrap_or(max_all);
-            self.set(&format!("gen{generation}_median_us"), median(&all));
-            self.set(&format!("gen{generation}_max_us"), max_round);
-            self.set(&format!("gen{generation}_max_all_us"), max_all);
+    /// Pause statistics of generation `generation` over `rounds` repetitions of
+    /// the same loop: `gen{g}_count` (per round), `gen{g}_median_us`,
+    /// `gen{g}_p99_us` and `gen{g}_max_us` by the wall clock, and
+    /// `gen{g}_cpu_max_us` by the thread's CPU clock (a pause's own work: on a
+    /// shared machine the wall-clock maximum mostly measures the scheduler).
+    pub fn set_pauses(&mut self, generation: usize, pauses: &[Pause], rounds: usize) -> &mut Self {
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        let mut wall: Vec<f64> = pauses.iter().map(|p| us(p.wall)).collect();
+        wall.sort_by(f64::total_cmp);
+        let cpu_max = pauses.iter().map(|p| us(p.cpu)).reduce(f64::max);
+        let g = generation;
+        self.set(
+            &format!("gen{g}_count"),
+            (wall.len() / rounds.max(1)) as f64,
+        );
+        if let (Some(&max), Some(cpu_max)) = (wall.last(), cpu_max) {
+            let p99 = wall[((wall.len() as f64 * 0.99).ceil() as usize).clamp(1, wall.len()) - 1];
+            self.set(&format!("gen{g}_median_us"), median(&wall))
+                .set(&format!("gen{g}_p99_us"), p99)
+                .set(&format!("gen{g}_max_us"), max)
+                .set(&format!("gen{g}_cpu_max_us"), cpu_max);
         }
         self
     }

@@ -184,24 +184,33 @@ pub fn churn<P: Peer>(n: usize) -> Duration {
     t.elapsed()
 }
 
+/// One collection pause, by the wall clock and by the thread's CPU clock.
+#[derive(Clone, Copy, Debug)]
+pub struct Pause {
+    /// Wall-clock duration (includes any preemption of the thread).
+    pub wall: Duration,
+    /// CPU time the thread spent (excludes preemption).
+    pub cpu: Duration,
+}
+
 /// Pauses of a young-collection workload on a collector without generations:
 /// `old` live containers, then `rounds` times `n` short-lived 2-cycles, with a
 /// full collection after every `every` container allocations (CPython's
-/// generation-0 threshold), each one timed. Returns each round's pauses and the
-/// best round's total time.
+/// generation-0 threshold), each one timed by the wall clock and by `cpu_clock`.
+/// Returns every pause and the best round's total time.
 pub fn young_pause<P: Peer>(
     old: usize,
     n: usize,
     every: usize,
     rounds: usize,
-) -> (Vec<Vec<Duration>>, Duration) {
+    cpu_clock: fn() -> Duration,
+) -> (Vec<Pause>, Duration) {
     P::set_auto_collect(false);
     let keep = live_set::<P>(old);
     P::collect();
-    let mut all = Vec::new();
+    let mut pauses = Vec::with_capacity(rounds * (2 * n / every + 1));
     let mut best = Duration::MAX;
     for _ in 0..rounds {
-        let mut pauses = Vec::with_capacity(2 * n / every + 1);
         let mut allocated = 0;
         let t0 = Instant::now();
         for _ in 0..n {
@@ -213,16 +222,19 @@ pub fn young_pause<P: Peer>(
             allocated += 2;
             if allocated >= every {
                 allocated = 0;
-                let t = Instant::now();
+                let (c, t) = (cpu_clock(), Instant::now());
                 P::collect();
-                pauses.push(t.elapsed());
+                let wall = t.elapsed();
+                pauses.push(Pause {
+                    wall,
+                    cpu: cpu_clock().saturating_sub(c),
+                });
             }
         }
         best = best.min(t0.elapsed());
-        all.push(pauses);
     }
     drop(black_box(keep));
-    (all, best)
+    (pauses, best)
 }
 
 /// An `n`-deep nested list (`x = [x]` `n - 1` times): the time to drop it.
