@@ -1,6 +1,7 @@
 //! A small, fast, non-cryptographic hasher for the tracer's tables (keys are addresses and
 //! short frame arrays the runtime itself produces, so HashDoS resistance buys nothing).
-//! The mixing step is rustc's FxHasher: rotate, xor, multiply by a 64-bit odd constant.
+//! The mixing step is rustc's FxHasher: rotate, xor, multiply by a 64-bit odd constant;
+//! `finish` rotates the product so the low bits (the bucket index) are well mixed.
 
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -53,7 +54,10 @@ impl Hasher for FxHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // The multiply pushes entropy up; hashbrown takes the bucket index from the low
+        // bits, which for 16-aligned addresses would be always zero. Rotate the well-mixed
+        // high bits down (as rustc-hash 2 does).
+        self.hash.rotate_left(26)
     }
 }
 
@@ -77,5 +81,10 @@ mod tests {
         assert_eq!(a, build.hash_one(0x1000usize));
         // Byte slices of different lengths with the same prefix differ.
         assert_ne!(build.hash_one(&b"abc"[..]), build.hash_one(&b"abc\0"[..]));
+        // 16-aligned addresses spread over the low bits (the bucket index).
+        let low: std::collections::BTreeSet<u64> = (0..256usize)
+            .map(|i| build.hash_one(i * 16) & 0xff)
+            .collect();
+        assert!(low.len() > 128, "{} distinct low bytes", low.len());
     }
 }

@@ -92,15 +92,29 @@ type RawTraceback = SmallVec<[RawFrame; 4]>;
 /// Index into the tracer's traceback table.
 type TracebackId = u32;
 
-/// What the tracer keeps per traced block.
+/// What the tracer keeps per traced block (16 bytes; the address is the map key).
 #[derive(Clone, Copy, Debug)]
 struct TraceRecord {
     size: u64,
-    /// Blocks this trace stands for: 1 in exact mode, `1/p(size)` when sampled.
-    weight: f64,
-    /// `round(size * weight)`: the bytes it stands for, kept so frees subtract exactly.
-    estimate: u64,
+    /// Blocks this trace stands for: 1 in exact mode, `1/p(size)` when sampled (`f32` is
+    /// ample: the estimator's own noise is orders of magnitude larger).
+    weight: f32,
     traceback: TracebackId,
+}
+
+const _: () = assert!(size_of::<TraceRecord>() == 16);
+
+impl TraceRecord {
+    /// The bytes this trace stands for, `round(size · weight)`. Deterministic, so the
+    /// free subtracts exactly what the allocation added.
+    #[inline]
+    fn estimate(&self) -> u64 {
+        if self.weight == 1.0 {
+            self.size
+        } else {
+            (self.size as f64 * f64::from(self.weight)).round() as u64
+        }
+    }
 }
 
 /// The memory tracer (Python's `tracemalloc` module state). One per runtime; not shared.
@@ -109,6 +123,9 @@ pub struct Tracer {
     tracing: bool,
     nframes: usize,
     stack: Vec<RawFrame>,
+    /// The traceback of the current stack, if captured since the stack last changed:
+    /// consecutive allocations from one place skip hashing the stack.
+    cached_traceback: Option<TracebackId>,
     codes: CodeTable,
     tracebacks: Vec<RawTraceback>,
     traceback_index: FxHashMap<RawTraceback, TracebackId>,
@@ -131,6 +148,7 @@ impl Tracer {
             tracing: false,
             nframes: 1,
             stack: Vec::new(),
+            cached_traceback: None,
             codes: CodeTable::new(),
             tracebacks: Vec::new(),
             traceback_index: FxHashMap::default(),
@@ -149,6 +167,7 @@ impl Tracer {
             return Err(TraceError::InvalidTracebackLimit(nframes));
         }
         self.nframes = nframes;
+        self.cached_traceback = None;
         self.tracing = true;
         Ok(())
     }
@@ -171,6 +190,7 @@ impl Tracer {
         }
         self.sampler = Some(sampler);
         self.nframes = nframes;
+        self.cached_traceback = None;
         self.tracing = true;
         Ok(())
     }
@@ -204,6 +224,7 @@ impl Tracer {
         self.traces = FxHashMap::default();
         self.tracebacks = Vec::new();
         self.traceback_index = FxHashMap::default();
+        self.cached_traceback = None;
         self.current = 0;
         self.peak = 0;
     }
@@ -250,6 +271,7 @@ impl Tracer {
     #[inline]
     pub fn push_frame(&mut self, code: CodeId, line: u32) {
         self.stack.push(RawFrame { code, line });
+        self.cached_traceback = None;
     }
 
     /// Convenience for hosts without code objects: intern and push in one call.
@@ -264,6 +286,7 @@ impl Tracer {
         match self.stack.last_mut() {
             Some(top) => {
                 top.line = line;
+                self.cached_traceback = None;
                 Ok(())
             }
             None => Err(TraceError::EmptyFrameStack),
@@ -273,6 +296,7 @@ impl Tracer {
     /// Leave the current frame.
     #[inline]
     pub fn pop_frame(&mut self) -> Result<(), TraceError> {
+        self.cached_traceback = None;
         self.stack
             .pop()
             .map(drop)
@@ -330,21 +354,15 @@ impl Tracer {
             }
         };
         let traceback = self.capture_traceback();
-        let estimate = if weight == 1.0 {
-            size
-        } else {
-            (size as f64 * weight).round() as u64
-        };
         let record = TraceRecord {
             size,
-            weight,
-            estimate,
+            weight: weight as f32,
             traceback,
         };
         if let Some(old) = self.traces.insert(addr, record) {
-            self.current = self.current.saturating_sub(old.estimate);
+            self.current = self.current.saturating_sub(old.estimate());
         }
-        self.current = self.current.saturating_add(estimate);
+        self.current = self.current.saturating_add(record.estimate());
         self.peak = self.peak.max(self.current);
     }
 
@@ -366,11 +384,20 @@ impl Tracer {
 
     fn remove_trace(&mut self, addr: usize) {
         if let Some(old) = self.traces.remove(&addr) {
-            self.current = self.current.saturating_sub(old.estimate);
+            self.current = self.current.saturating_sub(old.estimate());
         }
     }
 
     fn capture_traceback(&mut self) -> TracebackId {
+        if let Some(id) = self.cached_traceback {
+            return id;
+        }
+        let id = self.intern_current_stack();
+        self.cached_traceback = Some(id);
+        id
+    }
+
+    fn intern_current_stack(&mut self) -> TracebackId {
         let raw: RawTraceback = if self.stack.is_empty() {
             smallvec::smallvec![RawFrame::UNKNOWN]
         } else {
@@ -425,7 +452,7 @@ impl Tracer {
             };
             traces.push(Trace {
                 size: record.size,
-                weight: record.weight,
+                weight: f64::from(record.weight),
                 traceback,
             });
         }
