@@ -25,6 +25,48 @@
 //!
 //! The runtime hooks come later; every piece here is driven through plain values so the
 //! runtime only has to call it (see the hook points in [`tracemalloc`]).
+//!
+//! # Where does memory grow?
+//!
+//! ```
+//! use mrt::observe::{KeyType, Tracer};
+//!
+//! let mut tracer = Tracer::new();
+//! tracer.start(5)?; // keep up to 5 frames per traceback
+//! let main = tracer.intern_code("app.py", "main"); // once per piece of host code
+//! tracer.push_frame(main, 10);
+//! tracer.on_alloc(0x1000, 64); // the allocator's hook: one branch when tracing is off
+//! let before = tracer.take_snapshot()?;
+//! tracer.set_line(11)?;
+//! tracer.on_alloc(0x2000, 4096);
+//! tracer.on_free(0x1000);
+//! let after = tracer.take_snapshot()?;
+//! let top = after.compare_to(&before, KeyType::Lineno);
+//! assert_eq!(top[0].to_string(), "app.py:11: size=4096 B (+4096 B), count=1 (+1), average=4096 B");
+//! assert_eq!(top[1].to_string(), "app.py:10: size=0 B (-64 B), count=0 (-1)");
+//! assert_eq!(tracer.get_traced_memory(), (4096, 4160));
+//! # Ok::<(), mrt::observe::TraceError>(())
+//! ```
+//!
+//! # Is it a leak?
+//!
+//! ```
+//! use mrt::observe::{MemoryMonitor, Sample, Verdict};
+//!
+//! let mut monitor = MemoryMonitor::new();
+//! for rep in 0..30u64 {
+//!     // After each repetition: live bytes, held bytes, objects per type.
+//!     let dicts = 100 + 50 * rep as i64; // 50 dicts leak per repetition
+//!     monitor.record(Sample::new((1 << 20) + rep * 3200, 2 << 20).with_type("dict", dicts));
+//! }
+//! match monitor.verdict() {
+//!     Verdict::Growing { bytes_per_repetition, top_types, .. } => {
+//!         assert_eq!(bytes_per_repetition, 3200.0);
+//!         assert_eq!(top_types[0], ("dict".to_owned(), 50.0));
+//!     }
+//!     other => panic!("expected a leak, got {other}"),
+//! }
+//! ```
 
 mod fxhash;
 
