@@ -72,9 +72,10 @@ impl Sampler {
         if self.remaining > 0.0 {
             return false;
         }
-        while self.remaining <= 0.0 {
-            self.remaining += self.next_gap();
-        }
+        // At least one point fell inside this block. By memorylessness the distance from the
+        // block's end to the next point is a fresh exponential gap, whatever happened inside
+        // (no loop over the points a huge block covers).
+        self.remaining = self.next_gap();
         true
     }
 
@@ -120,5 +121,9 @@ mod tests {
         assert_eq!(s.weight(0), 0.0);
         assert!((s.weight(4096) - 1.0 / (1.0 - (-1.0f64).exp())).abs() < 1e-12);
         assert_eq!(s.mean_interval(), 4096);
+        // A block of 2^64 bytes at a 1-byte interval is one step, not 2^64.
+        let mut tiny = Sampler::new(1, 3).unwrap();
+        assert!(tiny.sample(u64::MAX));
+        assert_eq!(tiny.weight(u64::MAX), 1.0);
     }
 }
