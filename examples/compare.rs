@@ -37,6 +37,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use child::SYSTEMS;
+use report::Style;
 use workloads::{Case, Outcome, Workload};
 
 #[global_allocator]
@@ -45,6 +46,7 @@ static GLOBAL: measure::Counting = measure::Counting;
 const USAGE: &str = "\
 usage: compare [--quick] [--scale] [--reps N] [--json PATH] [--python CMD]
                [--systems a,b,…] [--workloads a,b,…] [--timeout SECONDS] [--note TEXT]
+               [--markdown PATH]
 
   --quick        every size divided by 10
   --scale        add the 10M-object points of the scaling series (slow)
@@ -55,7 +57,8 @@ usage: compare [--quick] [--scale] [--reps N] [--json PATH] [--python CMD]
   --workloads …  subset of: collect_cycles,full_collect_live,full_collect_fragmented,
                  churn,young_pause,bytes_per_object,spike_release,deep_drop,deep_cycle
   --timeout S    per (system, case) process (default 900)
-  --note TEXT    stored in the JSON (e.g. the commit measured)";
+  --note TEXT    stored in the JSON (e.g. the commit measured)
+  --markdown P   also write the tables as Markdown to P";
 
 struct Options {
     div: usize,
@@ -67,6 +70,7 @@ struct Options {
     workloads: Option<Vec<Workload>>,
     timeout: Duration,
     note: String,
+    markdown: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -80,6 +84,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         workloads: None,
         timeout: Duration::from_secs(900),
         note: String::new(),
+        markdown: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -91,6 +96,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--json" => o.json = value()?.into(),
             "--python" => o.python = value()?,
             "--note" => o.note = value()?,
+            "--markdown" => o.markdown = Some(value()?.into()),
             "--timeout" => {
                 o.timeout =
                     Duration::from_secs(value()?.parse().map_err(|e| format!("--timeout: {e}"))?)
@@ -185,6 +191,14 @@ fn machine() -> serde_json::Value {
     serde_json::json!({ "cpu": cpu, "cores": cores, "os": std::env::consts::OS })
 }
 
+/// `python3 --version`, or why it could not be read.
+fn python_version(python: &str) -> String {
+    match std::process::Command::new(python).arg("--version").output() {
+        Ok(o) => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        Err(e) => format!("{python}: {e}"),
+    }
+}
+
 /// The 1-, 5- and 15-minute load averages (`/proc/loadavg`): on a shared machine
 /// they say how much the timings were disturbed.
 fn load_average() -> String {
@@ -237,13 +251,24 @@ fn main() -> ExitCode {
         results.cases.push((case, res));
     }
     let load_after = load_average();
-    println!("\n{}", results.main_table());
+    println!("\n{}", results.main_table(Style::Text));
     println!(
         "Scaling (full collection: cost per live object; young pauses vs the old generation's size)\n"
     );
-    println!("{}", results.scale_table());
+    println!("{}", results.scale_table(Style::Text));
     println!("Targets (same run)\n");
-    println!("{}", results.targets_table());
+    println!("{}", results.targets_table(Style::Text));
+    if let Some(path) = &opts.markdown {
+        let md = format!(
+            "{}\n{}\n{}",
+            results.main_table(Style::Markdown),
+            results.scale_table(Style::Markdown),
+            results.targets_table(Style::Markdown)
+        );
+        if let Err(e) = std::fs::write(path, md) {
+            eprintln!("could not write {}: {e}", path.display());
+        }
+    }
     println!("Load average (1/5/15 min) before: {load_before}; after: {load_after}");
     let meta = serde_json::json!({
         "command": format!("cargo run --release -p mrt --example compare -- {}", args.join(" ")),
@@ -251,6 +276,7 @@ fn main() -> ExitCode {
         "scale": opts.scale,
         "reps": opts.reps,
         "machine": machine(),
+        "python": python_version(&opts.python),
         "load_average_before": load_before,
         "load_average_after": load_after,
         "note": opts.note,

@@ -132,8 +132,28 @@ fn cell(
     s
 }
 
-/// Render rows as an aligned text table (first row: header).
-fn render(rows: &[Vec<String>]) -> String {
+/// How tables are written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Aligned plain text (the terminal).
+    Text,
+    /// GitHub Markdown (`--markdown`, for benches/README.md).
+    Markdown,
+}
+
+/// Render rows as a table (first row: header).
+fn render(rows: &[Vec<String>], style: Style) -> String {
+    if style == Style::Markdown {
+        let mut out = String::new();
+        for (i, r) in rows.iter().enumerate() {
+            let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+            if i == 0 {
+                let _ = writeln!(out, "|{}", "---|".repeat(r.len()));
+            }
+        }
+        return out;
+    }
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let width: Vec<usize> = (0..cols)
         .map(|c| {
@@ -164,7 +184,7 @@ fn render(rows: &[Vec<String>]) -> String {
 
 impl Results {
     /// The main table (every non-scale case, every system), then its footnotes.
-    pub fn main_table(&self) -> String {
+    pub fn main_table(&self, style: Style) -> String {
         let mut notes = Footnotes::default();
         let mut rows = vec![
             ["case", "metric"]
@@ -185,15 +205,21 @@ impl Results {
                 rows.push(row);
             }
         }
-        let mut out = render(&rows);
+        let mut out = render(&rows, style);
+        if style == Style::Markdown {
+            out.push('\n');
+        }
         for (i, n) in notes.0.iter().enumerate() {
             let _ = writeln!(out, "[{}] {n}", i + 1);
+            if style == Style::Markdown {
+                out.push('\n');
+            }
         }
         out
     }
 
     /// How full and young collections grow with the heap (mrt and CPython).
-    pub fn scale_table(&self) -> String {
+    pub fn scale_table(&self, style: Style) -> String {
         let mut rows = vec![
             ["series", "size", "mrt", "cpython", "mrt ÷ cpython"]
                 .map(String::from)
@@ -231,7 +257,7 @@ impl Results {
                 ]);
             }
         }
-        render(&rows)
+        render(&rows, style)
     }
 
     fn find(
@@ -360,7 +386,7 @@ impl Results {
     }
 
     /// The targets as a table.
-    pub fn targets_table(&self) -> String {
+    pub fn targets_table(&self, style: Style) -> String {
         let mut rows = vec![
             ["target", "measured", "limit", "verdict"]
                 .map(String::from)
@@ -374,7 +400,7 @@ impl Results {
                 t.verdict().into(),
             ]);
         }
-        render(&rows)
+        render(&rows, style)
     }
 
     /// Everything as JSON.
