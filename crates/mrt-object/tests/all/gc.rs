@@ -98,7 +98,7 @@ fn every_gc_capable_allocation_counts_and_every_dealloc_uncounts() {
         rt.list().unwrap(),
         rt.dict().unwrap(),
         rt.set().unwrap(),
-        rt.tuple(&[]).unwrap(),
+        rt.tuple(&[&rt.none()]).unwrap(),
         rt.instance(&c).unwrap(),
         rt.host(5u8).unwrap(),
     ];
@@ -208,4 +208,20 @@ fn freeze_and_get_objects() {
     assert_eq!(rt.get_objects(Some(2)).unwrap().len(), 1);
     assert!(rt.get_objects(Some(3)).is_err());
     assert!(rt.collect_generation(3).is_err());
+}
+
+#[test]
+fn the_empty_tuple_is_a_shared_untracked_uncounted_singleton() {
+    // CPython's `()` is one static object outside the collector.
+    let rt = rt();
+    let a = rt.tuple(&[]).unwrap();
+    let b = rt.tuple(&[]).unwrap();
+    assert!(a.is(&b));
+    assert!(!rt.is_tracked(&a));
+    assert_eq!(rt.get_count().0, 0);
+    let l = rt.list().unwrap();
+    l.append(&a).unwrap();
+    l.append(&l).unwrap();
+    drop((l, a, b));
+    assert_eq!(rt.collect(), 1, "only the list is unreachable");
 }
