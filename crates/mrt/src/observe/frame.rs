@@ -211,8 +211,9 @@ impl Traceback {
         self.frames.is_empty()
     }
 
-    /// Lines like Python's `Traceback.format()`: `  File "f", line n`, oldest first unless
-    /// `most_recent_first`; `limit` keeps the most recent `limit` frames.
+    /// Lines like Python's `Traceback.format()`: `  File "f", line n, in function`, oldest
+    /// first unless `most_recent_first`; `limit` keeps the most recent `limit` frames.
+    /// (Python prints no function but the source line below; the tracer has no sources.)
     pub fn format(&self, limit: Option<usize>, most_recent_first: bool) -> Vec<String> {
         let keep = limit.unwrap_or(self.frames.len()).min(self.frames.len());
         let mut frames: Vec<&Frame> = self.frames[..keep].iter().collect();

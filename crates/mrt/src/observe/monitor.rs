@@ -254,6 +254,25 @@ impl MemoryMonitor {
         &after[after.len().saturating_sub(self.config.window)..]
     }
 
+    /// Will we survive the container limit? With the verdict `Growing`, the repetitions
+    /// left until held bytes reach `limit_bytes` at the window's held-bytes slope, counted
+    /// from the last sample (0 if already past it). `None` when memory is not growing, or
+    /// held bytes are not (the growth is absorbed by the allocator's caches so far).
+    pub fn repetitions_until(&self, limit_bytes: u64) -> Option<f64> {
+        let Verdict::Growing {
+            held_bytes_per_repetition,
+            ..
+        } = self.verdict()
+        else {
+            return None;
+        };
+        let last = self.samples.last()?.held_bytes;
+        if held_bytes_per_repetition <= 0.0 {
+            return None;
+        }
+        Some((limit_bytes.saturating_sub(last)) as f64 / held_bytes_per_repetition)
+    }
+
     /// Leak or plateau, from the samples so far.
     pub fn verdict(&self) -> Verdict {
         let c = &self.config;
@@ -374,6 +393,27 @@ mod tests {
     }
 
     const MIB: f64 = 1024.0 * 1024.0;
+
+    #[test]
+    fn repetitions_until_the_limit() {
+        let mut m = MemoryMonitor::new();
+        for i in 0..20u64 {
+            m.record(Sample::new(
+                10 * MIB as u64 + i * 100_000,
+                12 * MIB as u64 + i * 100_000,
+            ));
+        }
+        // Last held: 12 MiB + 1.9 MB; 100 kB per repetition.
+        let left = m.repetitions_until(20 * MIB as u64).unwrap();
+        let want = (20.0 * MIB - (12.0 * MIB + 1_900_000.0)) / 100_000.0;
+        assert!((left - want).abs() < 1e-9, "{left} vs {want}");
+        assert_eq!(m.repetitions_until(1), Some(0.0));
+        let mut flat = MemoryMonitor::new();
+        for _ in 0..20 {
+            flat.record(Sample::new(1 << 20, 2 << 20));
+        }
+        assert_eq!(flat.repetitions_until(4 << 20), None);
+    }
 
     #[test]
     fn too_few_samples() {
