@@ -58,6 +58,7 @@ mod scalar;
 mod set;
 mod tuple;
 pub mod value;
+mod weakdict;
 mod weakref;
 
 pub use class::{ClassId, ClassSpec, Finalizer, MAX_SLOTS};
@@ -69,3 +70,4 @@ pub use mrt_gc;
 pub use raw::handle::Obj;
 pub use runtime::{Callback, Runtime, RuntimeBuilder};
 pub use value::{Decoded, Value};
+pub use weakdict::{WeakKeyDict, WeakValueDict};

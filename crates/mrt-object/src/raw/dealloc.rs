@@ -47,7 +47,16 @@ pub(crate) unsafe fn release(rt: &Runtime, v: Value) {
         // cannot revive them: `upgrade` refuses refcount zero).
         unsafe { dealloc(rt, v) };
     }
+    // Freeing a big structure (a 5,000,000-item list) grows the worklist to millions
+    // of entries; hand that memory back rather than keep it for the runtime's life.
+    let mut pending = rt.inner.pending.borrow_mut();
+    if pending.capacity() > PENDING_KEEP {
+        pending.shrink_to(PENDING_KEEP);
+    }
 }
+
+/// Worklist capacity kept between deallocations (entries; 32 KiB).
+const PENDING_KEEP: usize = 4096;
 
 /// Free one object (refcount zero). May run host code (finalizer, weakref
 /// callbacks, host-data destructors); their panics are caught and recorded.

@@ -13,4 +13,5 @@ mod set;
 mod threads;
 mod tuple;
 mod unwind;
+mod weakdict;
 mod weakref;
