@@ -23,6 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use super::snapshot::format_size;
 use super::trend::{mann_kendall, median, theil_sen};
 
 /// What the runtime measured after one repetition.
@@ -154,7 +155,11 @@ impl fmt::Display for Verdict {
                 )
             }
             Verdict::Plateau { high_water } => {
-                write!(f, "plateau: live memory peaks at {high_water} bytes")
+                write!(
+                    f,
+                    "plateau: live memory peaks at {}",
+                    format_size(*high_water as f64, false)
+                )
             }
             Verdict::Growing {
                 bytes_per_repetition,
@@ -165,13 +170,18 @@ impl fmt::Display for Verdict {
             } => {
                 write!(
                     f,
-                    "growing: {bytes_per_repetition:.0} bytes per repetition (p = {p_value:.2e})"
+                    "growing: {} per repetition (p = {p_value:.2e})",
+                    format_size(*bytes_per_repetition, false)
                 )?;
                 for (name, per_rep) in top_types {
                     write!(f, "\n  type {name}: {per_rep:+.2} objects per repetition")?;
                 }
                 for (site, per_rep) in top_sites {
-                    write!(f, "\n  site {site}: {per_rep:+.0} bytes per repetition")?;
+                    write!(
+                        f,
+                        "\n  site {site}: {} per repetition",
+                        format_size(*per_rep, true)
+                    )?;
                 }
                 Ok(())
             }
@@ -523,9 +533,9 @@ mod tests {
         let text = v.to_string();
         assert!(
             text.starts_with("growing: ")
-                && text.contains(" bytes per repetition (p = ")
+                && text.contains(" KiB per repetition (p = ")
                 && text.contains("type dict")
-                && text.contains("site app.py:42"),
+                && text.contains("site app.py:42: +40.0 KiB per repetition"),
             "{text}"
         );
     }

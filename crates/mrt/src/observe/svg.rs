@@ -7,7 +7,8 @@
 
 use std::fmt::Write as _;
 
-use super::monitor::Sample;
+use super::monitor::{MemoryMonitor, Sample, Verdict};
+use super::trend::theil_sen;
 
 /// Plot size and margins, in pixels.
 const WIDTH: f64 = 720.0;
@@ -22,6 +23,7 @@ const BOTTOM: f64 = 52.0;
 /// Series colours (colour-blind safe, Okabe–Ito).
 const LIVE: &str = "#0072B2";
 const HELD: &str = "#E69F00";
+const TREND: &str = "#000000";
 /// One colour per GC generation.
 const GENERATION: [&str; 3] = ["#009E73", "#D55E00", "#CC79A7"];
 
@@ -74,6 +76,20 @@ impl Svg {
             px(y2),
             escape_xml(stroke),
             px(width)
+        );
+    }
+
+    /// A dashed line segment, tagged with `class`.
+    pub fn dashed_line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, stroke: &str, class: &str) {
+        let _ = writeln!(
+            self.out,
+            "<line class=\"{}\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>",
+            escape_xml(class),
+            px(x1),
+            px(y1),
+            px(x2),
+            px(y2),
+            escape_xml(stroke)
         );
     }
 
@@ -256,10 +272,71 @@ pub fn points_from_samples(samples: &[Sample]) -> Vec<TimelinePoint> {
 /// The memory timeline: live and held bytes as lines over `x`, collections as markers
 /// along the bottom, y ticks in binary units.
 pub fn timeline(points: &[TimelinePoint], collections: &[CollectionMark], x_label: &str) -> String {
-    let mut svg = Svg::new(WIDTH, HEIGHT, "Memory timeline");
+    timeline_with(points, collections, x_label, &Overlay::default())
+}
+
+/// What [`monitor_timeline`] draws on top of the plain timeline.
+#[derive(Default)]
+struct Overlay {
+    /// Title; "Memory timeline" when empty.
+    title: String,
+    /// Shade `x < warmup_until` as the ignored warm-up.
+    warmup_until: Option<f64>,
+    /// A fitted line `(x0, y0) → (x1, y1)`.
+    trend: Option<((f64, f64), (f64, f64))>,
+}
+
+/// The monitor's samples as a timeline (x = repetition), with the warm-up shaded, the
+/// verdict in the title and, for a leak, the Theil–Sen line fitted to the window dashed.
+pub fn monitor_timeline(monitor: &MemoryMonitor, collections: &[CollectionMark]) -> String {
+    let samples = monitor.samples();
+    let points = points_from_samples(samples);
+    let verdict = monitor.verdict();
+    let headline = verdict
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let window = monitor.window();
+    let start = samples.len() - window.len();
+    let trend = match verdict {
+        Verdict::Growing { .. } => {
+            let live: Vec<f64> = window.iter().map(|s| s.live_bytes as f64).collect();
+            theil_sen(&live).map(|(slope, intercept)| {
+                let end = (live.len() - 1) as f64;
+                (
+                    (start as f64, intercept),
+                    (start as f64 + end, intercept + slope * end),
+                )
+            })
+        }
+        _ => None,
+    };
+    let warmup = monitor.config().warmup.min(samples.len());
+    let overlay = Overlay {
+        title: format!("Memory timeline — {headline}"),
+        warmup_until: (warmup > 0).then_some(warmup as f64 - 0.5),
+        trend,
+    };
+    timeline_with(&points, collections, "repetition", &overlay)
+}
+
+fn timeline_with(
+    points: &[TimelinePoint],
+    collections: &[CollectionMark],
+    x_label: &str,
+    overlay: &Overlay,
+) -> String {
+    let title = if overlay.title.is_empty() {
+        "Memory timeline"
+    } else {
+        overlay.title.as_str()
+    };
+    let mut svg = Svg::new(WIDTH, HEIGHT, title);
     let points: Vec<TimelinePoint> = points.iter().copied().filter(|p| p.x.is_finite()).collect();
     let (plot_w, plot_h) = (WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM);
-    svg.text(WIDTH / 2.0, 20.0, "middle", "Memory timeline");
+    svg.text(WIDTH / 2.0, 20.0, "middle", title);
     let x_min = points.iter().map(|p| p.x).fold(f64::INFINITY, f64::min);
     let x_max = points.iter().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max);
     let y_max = points
@@ -278,6 +355,11 @@ pub fn timeline(points: &[TimelinePoint], collections: &[CollectionMark], x_labe
     let sx = |x: f64| LEFT + (x - x_lo) / (x_hi - x_lo) * plot_w;
     let sy = |y: f64| TOP + plot_h - y / y_top * plot_h;
 
+    if let Some(until) = overlay.warmup_until.filter(|u| u.is_finite() && *u > x_lo) {
+        let right = sx(until.min(x_hi));
+        svg.rect(LEFT, TOP, right - LEFT, plot_h, "#f0f0f0", "warmup");
+        svg.text(LEFT + 4.0, TOP + plot_h - 6.0, "start", "warm-up");
+    }
     // Grid and y axis.
     for t in &y_ticks {
         svg.line(LEFT, sy(*t), LEFT + plot_w, sy(*t), "#e0e0e0", 1.0);
@@ -322,6 +404,9 @@ pub fn timeline(points: &[TimelinePoint], collections: &[CollectionMark], x_labe
             .collect();
         svg.polyline(&held, HELD, "series-held");
         svg.polyline(&live, LIVE, "series-live");
+        if let Some(((x0, y0), (x1, y1))) = overlay.trend {
+            svg.dashed_line(sx(x0), sy(y0), sx(x1), sy(y1), TREND, "trend");
+        }
         for c in collections
             .iter()
             .filter(|c| c.x.is_finite() && c.x >= x_lo && c.x <= x_hi)
@@ -342,6 +427,9 @@ pub fn timeline(points: &[TimelinePoint], collections: &[CollectionMark], x_labe
     let ly = LEGEND_Y;
     let mut legend: Vec<(&str, String)> =
         vec![(LIVE, "live bytes".into()), (HELD, "held bytes".into())];
+    if overlay.trend.is_some() {
+        legend.push((TREND, "live trend (Theil–Sen)".into()));
+    }
     let gens: std::collections::BTreeSet<usize> = collections
         .iter()
         .map(|c| usize::from(c.generation.min(2)))
@@ -531,6 +619,60 @@ mod tests {
         assert!(texts.contains(&"repetition"));
         // A sample for eyeballing (render with rsvg-convert); not needed for the test.
         let _ = std::fs::write(std::env::temp_dir().join("mrt-observe-timeline.svg"), &doc);
+    }
+
+    #[test]
+    fn monitor_timeline_shows_warmup_verdict_and_trend() {
+        let mut leak = MemoryMonitor::new();
+        let mut flat = MemoryMonitor::new();
+        for i in 0..40u64 {
+            let warm = if i < 3 { i * 2 * MIB } else { 6 * MIB };
+            leak.record(Sample::new(
+                warm + 10 * MIB + i * 200 * 1024,
+                warm + 14 * MIB + i * 256 * 1024,
+            ));
+            flat.record(Sample::new(
+                warm + 10 * MIB + (i % 3) * 1024,
+                warm + 14 * MIB,
+            ));
+        }
+        let doc = monitor_timeline(
+            &leak,
+            &[CollectionMark {
+                x: 5.0,
+                generation: 0,
+            }],
+        );
+        let elements = check(&doc).unwrap();
+        let title = &elements.iter().find(|e| e.name == "title").unwrap().text;
+        assert!(
+            title.starts_with("Memory timeline — growing: 200 KiB per repetition"),
+            "{title}"
+        );
+        let trend = elements
+            .iter()
+            .find(|e| e.attr("class") == Some("trend"))
+            .unwrap();
+        assert!(trend.attr("stroke-dasharray").is_some());
+        assert!(elements.iter().any(|e| e.attr("class") == Some("warmup")));
+        let _ = std::fs::write(std::env::temp_dir().join("mrt-observe-monitor.svg"), &doc);
+
+        let doc = monitor_timeline(&flat, &[]);
+        let elements = check(&doc).unwrap();
+        assert!(
+            elements
+                .iter()
+                .any(|e| e.name == "title" && e.text.starts_with("Memory timeline — plateau"))
+        );
+        assert!(!elements.iter().any(|e| e.attr("class") == Some("trend")));
+        // An empty monitor: not enough data, still a valid document.
+        let doc = monitor_timeline(&MemoryMonitor::new(), &[]);
+        assert!(
+            check(&doc)
+                .unwrap()
+                .iter()
+                .any(|e| e.text.contains("not enough data"))
+        );
     }
 
     #[test]
