@@ -1,6 +1,6 @@
 //! Debug-build list validation between phases (CPython's `validate_list`).
 
-use crate::raw::{GcRef, NEXT_MASK_UNREACHABLE, PREV_MASK_COLLECTING};
+use crate::raw::GcRef;
 
 /// The flag state every node of a list must be in (CPython's `enum flagstates`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub(crate) enum FlagState {
 pub(crate) fn validate_list(head: GcRef, flags: FlagState) {
     #[cfg(debug_assertions)]
     {
-        use crate::raw::PREV_MASK_FINALIZED;
+        use crate::raw::{NEXT_MASK_UNREACHABLE, PREV_MASK_COLLECTING};
         let (prev_value, next_value) = match flags {
             FlagState::CollectingClearUnreachableClear => (0, 0),
             FlagState::CollectingSetUnreachableClear => (PREV_MASK_COLLECTING, 0),
@@ -52,7 +52,6 @@ pub(crate) fn validate_list(head: GcRef, flags: FlagState) {
                 next_value,
                 "UNREACHABLE flag ({flags:?})"
             );
-            let _ = PREV_MASK_FINALIZED;
             prev = gc;
             gc = GcRef::from_addr(truenext);
         }
