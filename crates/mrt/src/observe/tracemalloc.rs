@@ -11,10 +11,13 @@
 //! ```
 //!
 //! [`Tracer::on_alloc`], [`Tracer::on_free`] and [`Tracer::on_realloc`] are exactly those
-//! `#[inline]` one-branch wrappers. Off, the cost is one load of a `bool` and a branch
+//! `#[inline(always)]` one-branch wrappers. Off, the cost is one load of a `bool` and a branch
 //! predicted not-taken; every slow path is `#[cold] #[inline(never)]` so it adds no code to
 //! the allocator's fast path. Call the hooks *after* the allocator succeeded (a failed
 //! allocation is not traced) and *before* the block's address is reused on free.
+//! The hooks take `&mut self`; a runtime whose allocator works through `&self` keeps the
+//! tracer in a `RefCell` and mirrors [`Tracer::is_tracing`] in a `Cell<bool>` next to it,
+//! so the off path stays one load with no borrow.
 //!
 //! The frame stack is kept whether or not tracing is on (a push is a `Vec` push of 8 bytes),
 //! so `start()` in the middle of a run sees the right stack. Code ids come from
