@@ -15,13 +15,16 @@
 //! phases are monomorphized.
 //!
 //! ```text
-//! raw/       GcHeader bit layout, GcRef, intrusive lists      (the only unsafe)
-//! raw/host.rs the GcHost trait: the contract with the object model
-//! collector.rs  Collector: generations, counts, thresholds, the gc API
-//! collect.rs the phases (update_refs … delete_garbage), one function each
-//! validate.rs debug-build list validation between phases
-//! panics.rs  catching host panics during a collection
-//! toy/       a reference host (feature `toy`) used by tests and benches
+//! raw/header.rs   GcHeader bit layout, GcRef, the edge-visit delay line  ┐
+//! raw/list.rs     intrusive lists (gc_list_*)                            │ all the
+//! raw/host.rs     the GcHost trait: the contract with the object model   │ unsafe
+//! raw/tracking.rs Collector's unsafe entry points (track, untrack, …)    ┘
+//! collector.rs    Collector: generations, counts, thresholds, the gc API
+//! collect.rs      the phases (update_refs … delete_garbage), one function each
+//! validate.rs     debug-build list validation between phases
+//! panics.rs       catching host panics during a collection
+//! stats.rs        GenStats, callbacks, DEBUG_* flags
+//! toy/            a reference host (feature `toy`; its unsafe in toy/raw_node.rs)
 //! ```
 //!
 //! The design — header layout, lists, phases with a worked example,

@@ -11,7 +11,7 @@
 //! 1. an `unsafe` entry point of [`Collector`](crate::Collector) (`track`,
 //!    `untrack`, `on_dealloc`, `is_tracked`, …) whose `# Safety` section
 //!    requires exactly this, or
-//! 2. the [`GcHost`](crate::GcHost) trait (an `unsafe trait`), whose contract
+//! 2. the [`GcHost`] trait (an `unsafe trait`), whose contract
 //!    requires every `GcRef` it hands to the collector to be live, or
 //! 3. a list head owned by the collector itself (a boxed or stack-local
 //!    `GcHeader` that outlives its use), or the `next`/`prev` link of a header

@@ -1,6 +1,6 @@
 //! A reference host for tests, benchmarks and documentation (feature `toy`).
 //!
-//! [`ToyHeap`] owns a [`Collector`] and implements [`GcHost`](crate::GcHost):
+//! [`ToyHeap`] owns a [`Collector`] and implements [`GcHost`]:
 //! nodes with a refcount, a list of strong edges, an optional finalizer
 //! closure (PEP 442), an optional legacy finalizer flag, and weak references
 //! with callbacks. Nodes are 64-byte slots of a small slab allocator. Dropping the last strong reference
