@@ -57,7 +57,8 @@ pub enum UntrackPass {
 ///    resumes the first panic afterwards.
 /// 6. **Weak references.** `clear_weakrefs(o, defer)` leaves every weak
 ///    reference to `o` dead and reports through `defer` only weakref objects
-///    that are tracked GC objects of this host and have a callback.
+///    that are tracked GC objects of this host and have a callback. It runs
+///    no callback and frees no object (it only clears weak references).
 pub unsafe trait GcHost {
     /// When `false`, the collector skips the untracking passes entirely
     /// (`maybe_untrack` would always return `false`).
