@@ -2,7 +2,7 @@
 //!
 //! No dependency: an [`Svg`] buffer with the handful of elements the plots need, text
 //! escaped for XML, numbers rounded to 0.1 px. Both plots take plain values (the runtime, the
-//! [`MemoryMonitor`](super::MemoryMonitor)'s samples, the collector's pause log) and accept
+//! [`MemoryMonitor`]'s samples, the collector's pause log) and accept
 //! empty or non-finite input — they then draw empty axes with "no data".
 
 use std::fmt::Write as _;
