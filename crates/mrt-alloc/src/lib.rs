@@ -49,7 +49,7 @@ mod stats;
 
 pub use error::{AllocError, AllocErrorKind};
 pub use heap::{DEFAULT_MAX_EMPTY_ARENAS, Heap, HeapConfig};
-pub use raw::source::{FailingSource, MemorySource, SystemSource};
+pub use raw::source::{FailingSource, LARGE_MMAP_THRESHOLD, MemorySource, SystemSource};
 pub use scratch::ScratchArena;
 pub use size_class::{
     ALIGNMENT, ARENA_SIZE, LARGE_HEADER_SIZE, NUM_SIZE_CLASSES, POOL_OVERHEAD, POOL_SIZE,

@@ -365,3 +365,43 @@ fn freed_blocks_are_poisoned() {
     // SAFETY: allocated above with size 64.
     unsafe { heap.free(keep, 64) };
 }
+
+#[test]
+fn large_blocks_on_both_sides_of_the_mmap_threshold_work_and_are_counted() {
+    use mrt_alloc::LARGE_MMAP_THRESHOLD;
+    let heap = Heap::new();
+    let sizes = [
+        600,
+        LARGE_MMAP_THRESHOLD - 64,
+        LARGE_MMAP_THRESHOLD,
+        LARGE_MMAP_THRESHOLD + 1,
+        8 << 20,
+    ];
+    let blocks: Vec<(NonNull<u8>, usize)> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &size)| {
+            let p = heap.try_alloc(size).unwrap();
+            assert_eq!(p.as_ptr().addr() % 16, 0);
+            // SAFETY: a fresh block of `size` bytes.
+            unsafe { std::ptr::write_bytes(p.as_ptr(), i as u8 + 1, size) };
+            (p, size)
+        })
+        .collect();
+    let stats = heap.stats();
+    assert_eq!(stats.large_count, sizes.len());
+    assert_eq!(stats.large_bytes, sizes.iter().sum::<usize>());
+    assert!(heap.check_invariants());
+    for (i, &(p, size)) in blocks.iter().enumerate() {
+        // SAFETY: the block is live with `size` initialised bytes.
+        assert!(
+            unsafe { all_eq(p, size, i as u8 + 1) },
+            "block {i} kept its contents"
+        );
+        // SAFETY: allocated above with this size, freed once.
+        unsafe { heap.free(p, size) };
+    }
+    let stats = heap.stats();
+    assert_eq!((stats.large_count, stats.large_bytes), (0, 0));
+    assert!(heap.check_invariants());
+}
