@@ -103,9 +103,9 @@ unsafe fn dealloc(rt: &Runtime, v: Value) {
                 size_of::<object::DictObj>()
             }
             Kind::Instance => {
-                let class = rt.class_at((*object::header(v)).aux);
-                instance::clear_raw(rt, v, class.words());
-                size_of::<object::InstanceObj>() + 8 * class.words()
+                let words = rt.class_words((*object::header(v)).aux);
+                instance::clear_raw(rt, v, words);
+                size_of::<object::InstanceObj>() + 8 * words
             }
             Kind::WeakRef => {
                 weakref::clear_self(rt, v);
@@ -133,7 +133,11 @@ unsafe fn dealloc(rt: &Runtime, v: Value) {
 /// `v` is a live instance of `rt` at refcount zero.
 unsafe fn finalize_from_dealloc(rt: &Runtime, v: Value) -> bool {
     // SAFETY: live instance.
-    let class = rt.class_at(unsafe { (*object::header(v)).aux });
+    let index = unsafe { (*object::header(v)).aux };
+    if !rt.class_has_finalizer(index) {
+        return true;
+    }
+    let class = rt.class_at(index);
     let Some(fin) = class.finalizer.clone() else {
         return true;
     };
@@ -181,8 +185,8 @@ pub(crate) unsafe fn traverse(rt: &Runtime, v: Value, mut visit: impl FnMut(Valu
                 gc_only(x);
             }),
             Kind::Instance => {
-                let class = rt.class_at((*object::header(v)).aux);
-                instance::for_each(v, class.words(), gc_only);
+                let words = rt.class_words((*object::header(v)).aux);
+                instance::for_each(v, words, gc_only);
             }
             Kind::WeakRef | Kind::Int | Kind::Float | Kind::Str | Kind::Bytes => {}
         }
@@ -201,8 +205,8 @@ pub(crate) unsafe fn clear(rt: &Runtime, v: Value) {
             Kind::List | Kind::Host => list::clear_raw(rt, v),
             Kind::Dict | Kind::Set => table::clear_raw(rt, v),
             Kind::Instance => {
-                let class = rt.class_at((*object::header(v)).aux);
-                instance::clear_raw(rt, v, class.words());
+                let words = rt.class_words((*object::header(v)).aux);
+                instance::clear_raw(rt, v, words);
             }
             Kind::WeakRef => weakref::clear_self(rt, v),
             Kind::Tuple | Kind::Int | Kind::Float | Kind::Str | Kind::Bytes => {}
