@@ -162,6 +162,21 @@ impl Runtime {
         self.inner.classes.borrow()[index as usize].clone()
     }
 
+    /// Inline words of instances of the class at `index` (no `Rc` traffic: this is
+    /// on the collector's traverse path).
+    #[inline]
+    pub(crate) fn class_words(&self, index: u16) -> usize {
+        self.inner.classes.borrow()[index as usize].words()
+    }
+
+    /// Whether the class at `index` has a finalizer.
+    #[inline]
+    pub(crate) fn class_has_finalizer(&self, index: u16) -> bool {
+        self.inner.classes.borrow()[index as usize]
+            .finalizer
+            .is_some()
+    }
+
     /// The name of a class.
     pub fn class_name(&self, id: &ClassId) -> Result<String> {
         Ok(self.class(id)?.name.clone())

@@ -112,6 +112,45 @@ impl Runtime {
         self.inner.gc.garbage_len()
     }
 
+    /// `gc.garbage`: objects a collection found unreachable but kept
+    /// (`DEBUG_SAVEALL`).
+    pub fn garbage(&self) -> Vec<Obj<'_>> {
+        gc_host::garbage(self)
+    }
+
+    /// `del gc.garbage[:]`: release the objects in `gc.garbage`.
+    pub fn clear_garbage(&self) {
+        gc_host::clear_garbage(self)
+    }
+
+    /// `gc.get_referents(o)`: the GC-capable objects `o` refers to directly.
+    pub fn get_referents<'rt>(&'rt self, o: &Obj<'rt>) -> Result<Vec<Obj<'rt>>> {
+        self.check_owned(o)?;
+        Ok(gc_host::get_referents(o))
+    }
+
+    /// `gc.get_referrers(o)`: the tracked objects that refer to `o` directly.
+    pub fn get_referrers<'rt>(&'rt self, o: &Obj<'rt>) -> Result<Vec<Obj<'rt>>> {
+        self.check_owned(o)?;
+        Ok(gc_host::get_referrers(o))
+    }
+
+    /// `gc.callbacks.append(cb)`: called with the phase (start/stop) and the
+    /// collection's info around every collection. A panic in the callback is
+    /// resumed after the collection completed (it unwinds out of the operation that
+    /// triggered the collection; the runtime stays consistent).
+    pub fn add_gc_callback(
+        &self,
+        cb: impl FnMut(mrt_gc::Phase, &mrt_gc::CallbackInfo) + 'static,
+    ) -> mrt_gc::CallbackId {
+        self.inner.gc.add_callback(Box::new(cb))
+    }
+
+    /// `gc.callbacks.remove(cb)`; `false` if it was not registered.
+    pub fn remove_gc_callback(&self, id: mrt_gc::CallbackId) -> bool {
+        self.inner.gc.remove_callback(id)
+    }
+
     /// The runtime's globals dict: a root the host (and finalizers) can store
     /// objects in; freed with the runtime.
     pub fn globals(&self) -> Result<Obj<'_>> {

@@ -73,7 +73,7 @@ unsafe impl GcHost for Runtime {
         // SAFETY: live object; instance headers hold valid class indices.
         unsafe {
             object::kind_of(v) == Kind::Instance
-                && self.class_at((*object::header(v)).aux).finalizer.is_some()
+                && self.class_has_finalizer((*object::header(v)).aux)
         }
     }
 
@@ -152,6 +152,54 @@ pub(crate) fn get_objects(rt: &Runtime, generation: Option<usize>) -> Vec<Obj<'_
         .collect()
 }
 
+/// `gc.get_referents(o)`: the GC-capable objects `o` refers to.
+pub(crate) fn get_referents<'rt>(o: &Obj<'rt>) -> Vec<Obj<'rt>> {
+    let rt = o.runtime();
+    let mut out = Vec::new();
+    if o.value().gc_addr().is_some() {
+        // SAFETY: a handle's object is live; its children are live while it is.
+        unsafe {
+            dealloc::traverse(rt, o.value(), |x| out.push(x));
+            out.into_iter().map(|x| Obj::from_borrowed(rt, x)).collect()
+        }
+    } else {
+        Vec::new()
+    }
+}
+
+/// `gc.get_referrers(o)`: tracked objects that refer to `o`.
+pub(crate) fn get_referrers<'rt>(o: &Obj<'rt>) -> Vec<Obj<'rt>> {
+    let rt = o.runtime();
+    if o.value().gc_addr().is_none() {
+        return Vec::new();
+    }
+    rt.inner
+        .gc
+        .get_referrers(rt, &[gc_ref(o.value())])
+        .into_iter()
+        // SAFETY: tracked objects are live objects of this runtime.
+        .map(|r| unsafe { Obj::from_borrowed(rt, value_of(r)) })
+        .collect()
+}
+
+/// `gc.garbage` as handles (the collector keeps its own references).
+pub(crate) fn garbage(rt: &Runtime) -> Vec<Obj<'_>> {
+    rt.inner
+        .gc
+        .garbage()
+        .into_iter()
+        // SAFETY: the collector holds a strong reference to each.
+        .map(|r| unsafe { Obj::from_borrowed(rt, value_of(r)) })
+        .collect()
+}
+
+/// Release `gc.garbage` (`del gc.garbage[:]`).
+pub(crate) fn clear_garbage(rt: &Runtime) {
+    for o in rt.inner.gc.take_garbage() {
+        rt.decref(o);
+    }
+}
+
 /// Teardown's collector part: unfreeze, collect until nothing is found (finalizers
 /// run, PEP 442), release `gc.garbage`, finalize what is still tracked (leaked
 /// handles), then clear it so every reference it holds is dropped and host values
@@ -160,7 +208,9 @@ pub(crate) fn teardown(rt: &Runtime) {
     let gc = &rt.inner.gc;
     gc.unfreeze();
     for _ in 0..16 {
-        let found = gc.collect(rt, 2);
+        // A panicking gc callback must not stop the teardown half-way.
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gc.collect(rt, 2)))
+            .unwrap_or(1);
         for o in gc.take_garbage() {
             rt.decref(o);
         }

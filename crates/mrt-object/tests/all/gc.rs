@@ -225,3 +225,64 @@ fn the_empty_tuple_is_a_shared_untracked_uncounted_singleton() {
     drop((l, a, b));
     assert_eq!(rt.collect(), 1, "only the list is unreachable");
 }
+
+#[test]
+fn referents_referrers_garbage_and_callbacks() {
+    let rt = rt();
+    let a = rt.list().unwrap();
+    let b = rt.list().unwrap();
+    a.append(&b).unwrap();
+    a.append(&rt.str("atom").unwrap()).unwrap();
+    let refs = rt.get_referents(&a).unwrap();
+    assert_eq!(refs.len(), 1, "atoms are not GC-capable");
+    assert!(refs[0].is(&b));
+    let back = rt.get_referrers(&b).unwrap();
+    assert_eq!(back.len(), 1);
+    assert!(back[0].is(&a));
+    drop((refs, back));
+
+    let phases = Rc::new(Cell::new((0, 0)));
+    let p = phases.clone();
+    let id = rt.add_gc_callback(move |phase, info| {
+        let (s, c) = p.get();
+        match phase {
+            mrt_object::mrt_gc::Phase::Start => p.set((s + 1, c)),
+            mrt_object::mrt_gc::Phase::Stop => p.set((s, c + info.collected)),
+        }
+    });
+    rt.set_debug(mrt_object::mrt_gc::DEBUG_SAVEALL);
+    a.append(&a).unwrap();
+    drop((a, b));
+    assert_eq!(rt.collect(), 2);
+    assert_eq!(phases.get(), (1, 2));
+    assert_eq!(rt.garbage().len(), 2);
+    assert_eq!(rt.garbage_len(), 2);
+    rt.set_debug(0);
+    rt.clear_garbage();
+    assert_eq!(rt.collect(), 2, "released garbage is found again");
+    assert!(rt.remove_gc_callback(id));
+    assert!(!rt.remove_gc_callback(id));
+    assert_eq!(rt.heap_bytes_in_use(), 0);
+}
+
+#[test]
+fn a_panicking_gc_callback_leaves_the_runtime_usable() {
+    let rt = Runtime::builder().thresholds(5, 10, 10).build();
+    let id = rt.add_gc_callback(|phase, _| {
+        if phase == mrt_object::mrt_gc::Phase::Stop {
+            panic!("callback boom")
+        }
+    });
+    let l = rt.list().unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for _ in 0..10 {
+            l.append(&rt.list().unwrap()).unwrap();
+        }
+    }));
+    assert!(caught.is_err());
+    rt.remove_gc_callback(id);
+    l.append(&rt.list().unwrap()).unwrap();
+    l.clear().unwrap();
+    assert_eq!(l.len().unwrap(), 0);
+    assert!(rt.check_heap());
+}
