@@ -29,11 +29,16 @@ pub(crate) const SMALL: usize = 8;
 /// Largest number of entries (positions are `u32`).
 const MAX_ENTRIES: usize = u32::MAX as usize;
 
-/// The hash hashbrown sees: Python hashes of small ints are the ints themselves, whose
-/// top bits (hashbrown's control byte) are all equal; a multiplicative mix spreads them.
+/// The hash hashbrown sees. hashbrown takes the bucket from the low bits and a 7-bit
+/// tag from the top bits. Python hashes of small ints are the ints themselves: their
+/// low bits make consecutive keys land in consecutive buckets (CPython's cache-friendly
+/// behaviour, kept), but their top bits are all equal, so the tag comes from a
+/// multiplicative mix instead.
 #[inline]
 fn mix(hash: i64) -> u64 {
-    (hash as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    const LOW: u64 = (1 << 57) - 1;
+    let h = hash as u64;
+    (h & LOW) | (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) & !LOW)
 }
 
 /// The table struct of a handle of kind `kind`, or a `TypeError` naming `method`.
