@@ -2,9 +2,9 @@
 //!
 //! `cargo run --release -p mrt --example alloc_stats`
 //!
-//! 1. a churn of mixed 16–512-byte blocks, 2. a 200 MB spike of small blocks, 3. its
-//! release — with the statistics table after each phase, and the same spike through the
-//! system allocator (glibc `malloc`) for comparison of what stays resident afterwards.
+//! Three phases, with the statistics table after each: a churn of mixed 16–512-byte
+//! blocks, a 200 MB spike of small blocks, and its release; then the same spike through
+//! the system allocator (glibc `malloc`) to compare what stays resident afterwards.
 #![allow(unsafe_code)] // the example frees what it allocates
 
 use mrt::alloc::{ARENA_SIZE, Heap};

@@ -394,10 +394,8 @@ fn large_blocks_on_both_sides_of_the_mmap_threshold_work_and_are_counted() {
     assert!(heap.check_invariants());
     for (i, &(p, size)) in blocks.iter().enumerate() {
         // SAFETY: the block is live with `size` initialised bytes.
-        assert!(
-            unsafe { all_eq(p, size, i as u8 + 1) },
-            "block {i} kept its contents"
-        );
+        let intact = unsafe { all_eq(p, size, i as u8 + 1) };
+        assert!(intact, "block {i} kept its contents");
         // SAFETY: allocated above with this size, freed once.
         unsafe { heap.free(p, size) };
     }
