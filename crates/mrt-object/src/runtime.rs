@@ -53,8 +53,6 @@ pub(crate) struct Inner {
     /// The empty tuple singleton (CPython's `()`: shared, never tracked, never
     /// counted), or `Value::NULL` until first asked for.
     pub(crate) empty_tuple: Cell<Value>,
-    /// Set while the runtime is being dropped.
-    pub(crate) tearing_down: Cell<bool>,
     pub(crate) mem: Mem,
 }
 
@@ -125,11 +123,20 @@ impl RuntimeBuilder {
                 unraisable: RefCell::new(Vec::new()),
                 globals: Cell::new(Value::NULL),
                 empty_tuple: Cell::new(Value::NULL),
-                tearing_down: Cell::new(false),
                 mem: Mem::new(),
             }),
             _not_send_sync: PhantomData,
         }
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("id", &self.inner.id)
+            .field("count", &self.inner.gc.get_count())
+            .field("bytes_in_use", &self.heap_bytes_in_use())
+            .finish_non_exhaustive()
     }
 }
 

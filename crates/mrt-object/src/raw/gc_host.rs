@@ -206,6 +206,7 @@ pub(crate) fn clear_garbage(rt: &Runtime) {
 /// are destroyed.
 pub(crate) fn teardown(rt: &Runtime) {
     let gc = &rt.inner.gc;
+    gc.set_debug(0); // DEBUG_SAVEALL would keep the cycles in `garbage`
     gc.unfreeze();
     for _ in 0..16 {
         // A panicking gc callback must not stop the teardown half-way.

@@ -35,7 +35,6 @@ pub(crate) fn globals(rt: &Runtime) -> Result<Obj<'_>> {
 /// left (atoms behind leaked handles) goes back with the heap.
 pub(crate) fn teardown(rt: &mut Runtime) {
     let rt: &Runtime = rt;
-    rt.inner.tearing_down.set(true);
     let g = rt.inner.globals.replace(Value::NULL);
     // SAFETY: the runtime owned this reference.
     unsafe { object::decref(rt, g) };

@@ -130,3 +130,34 @@ fn dropping_the_runtime_runs_finalizers_of_cycles_and_leaked_objects() {
     assert_eq!(ran.get(), 3);
     assert_eq!(dropped.get(), 2);
 }
+
+#[test]
+fn dropping_a_runtime_with_saved_garbage_and_frozen_objects() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let ran = Rc::new(Cell::new(0));
+    {
+        let rt = Runtime::new();
+        let r = ran.clone();
+        let cls = rt
+            .define_class(
+                mrt_object::ClassSpec::new("F")
+                    .slots(&["x"])
+                    .finalizer(move |_| r.set(r.get() + 1)),
+            )
+            .unwrap();
+        let frozen = rt.instance(&cls).unwrap();
+        frozen.setattr("x", &frozen).unwrap();
+        drop(frozen);
+        rt.freeze();
+        rt.set_debug(mrt_object::mrt_gc::DEBUG_SAVEALL);
+        let saved = rt.instance(&cls).unwrap();
+        saved.setattr("x", &saved).unwrap();
+        drop(saved);
+        assert_eq!(rt.collect(), 1);
+        assert_eq!(rt.garbage_len(), 1);
+        assert_eq!(ran.get(), 1);
+        assert!(format!("{rt:?}").starts_with("Runtime"));
+    }
+    assert_eq!(ran.get(), 2, "the frozen cycle is finalized at teardown");
+}
