@@ -5,8 +5,11 @@
 use crate::measure::{rss_bytes, thread_cpu_time};
 use crate::peers::{Pause, Rng};
 use crate::workloads::{Case, Outcome, Workload};
+use mrt::gc::Phase;
 use mrt::object::{ClassSpec, Obj, Runtime};
+use std::cell::RefCell;
 use std::hint::black_box;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 type R<T> = Result<T, mrt::object::Error>;
@@ -132,64 +135,46 @@ fn young_pause(old: usize, n: usize, rounds: usize) -> R<Outcome> {
     }
     rt.collect(); // -> generation 2
     rt.collect();
-    let t0_threshold = rt.get_threshold().0;
-    let mut pauses: [Vec<Pause>; 3] = Default::default();
-    let collections = |rt: &Runtime| rt.get_stats().map(|s| s.collections);
+    // gc.callbacks: the clocks at "start", a pause per generation at "stop".
+    type Log = ((Duration, Instant), [Vec<Pause>; 3]);
+    let log: Rc<RefCell<Log>> = Rc::new(RefCell::new((
+        (Duration::ZERO, Instant::now()),
+        Default::default(),
+    )));
+    let sink = Rc::clone(&log);
+    let id = rt.add_gc_callback(move |phase, info| {
+        let mut l = sink.borrow_mut();
+        match phase {
+            Phase::Start => l.0 = (thread_cpu_time(), Instant::now()),
+            Phase::Stop => {
+                let (cpu0, t0) = l.0;
+                let p = Pause {
+                    wall: t0.elapsed(),
+                    cpu: thread_cpu_time().saturating_sub(cpu0),
+                };
+                l.1[info.generation.min(2)].push(p);
+            }
+        }
+    });
     let mut best = Duration::MAX;
-    let mut unpredicted = 0;
-    rt.enable();
     for _ in 0..rounds {
+        rt.enable();
         let t0 = Instant::now();
-        let mut before = collections(&rt);
         for _ in 0..n {
-            // The thread's CPU clock is a system call: read it only when this
-            // iteration's two allocations may pass generation 0's threshold.
-            let hot = rt.get_count().0 + 4 > t0_threshold;
-            let c = if hot {
-                thread_cpu_time()
-            } else {
-                Duration::ZERO
-            };
-            let t = Instant::now();
             let a = rt.list()?;
             let b = rt.list()?;
             b.append(&a)?;
             a.append(&b)?;
-            drop((a, b));
-            let now = collections(&rt);
-            if now != before {
-                let wall = t.elapsed();
-                let cpu = if hot {
-                    thread_cpu_time().saturating_sub(c)
-                } else {
-                    unpredicted += 1;
-                    wall
-                };
-                // The oldest generation whose count moved is the one collected.
-                if let Some(g) = (0..3).rev().find(|&g| now[g] != before[g]) {
-                    pauses[g].push(Pause { wall, cpu });
-                }
-                before = now;
-            }
         }
         best = best.min(t0.elapsed());
+        rt.disable();
     }
-    rt.disable();
+    rt.remove_gc_callback(id);
     let mut o = Outcome::default();
-    for (g, p) in pauses.iter().enumerate() {
+    for (g, p) in log.borrow().1.iter().enumerate() {
         o.set_pauses(g, p, rounds);
     }
-    o.set("seconds", best.as_secs_f64()).note(
-        "*",
-        "pause = the loop iteration whose allocation ran the collection (an upper \
-         bound: includes one 2-cycle's creation); Runtime has no collection callbacks yet",
-    );
-    if unpredicted > 0 {
-        o.note(
-            "gen0_cpu_max_us",
-            format!("{unpredicted} collections came unannounced: their CPU time is wall time"),
-        );
-    }
+    o.set("seconds", best.as_secs_f64());
     drop(keep);
     Ok(o)
 }
