@@ -7,6 +7,7 @@ mod gc;
 mod instance;
 mod list;
 mod memory;
+mod reachability;
 mod runtime;
 mod scalar;
 mod set;
