@@ -1,5 +1,6 @@
-//! Differential test against CPython 3.11: random op sequences over lists, dicts,
-//! tuples, instances with slots `x`/`y`, weak references, `del` and
+//! Differential test against CPython 3.11: random op sequences over lists, dicts
+//! (small-int and object keys), sets, tuples, instances with slots `x`/`y`, weak
+//! references (to instances and sets), `del` and
 //! `gc.collect(gen)`, run through the Rust API and through `python3` with
 //! `gc.disable()` (and `gc.freeze()` of the interpreter's own objects, which only
 //! makes its collections faster). Every `collect` count and every weakref liveness check must
@@ -47,7 +48,7 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
         let b = rng.below(VARS);
         let c = rng.below(VARS);
         let k = rng.below(4) as i64;
-        let line = match rng.below(16) {
+        let line = match rng.below(20) {
             0 => {
                 vars[a] = Some(rt.list().unwrap());
                 format!("{} = []", name(a))
@@ -130,12 +131,48 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 if o.kind() == Some(Kind::WeakRef) {
                     out.push(o.is_alive().to_string());
                     format!("print('true' if {}() is not None else 'false')", name(b))
-                } else if o.kind() == Some(Kind::Instance) {
+                } else if matches!(o.kind(), Some(Kind::Instance | Kind::Set)) {
                     vars[a] = Some(rt.weakref(&o).unwrap());
                     format!("{} = weakref.ref({})", name(a), name(b))
                 } else {
                     continue;
                 }
+            }
+            15 => {
+                vars[a] = Some(rt.set().unwrap());
+                format!("{} = set()", name(a))
+            }
+            16 => {
+                // Unhashable elements (lists, dicts, sets, tuples holding them) are
+                // TypeErrors in both; such ops are not emitted.
+                let (Some(st), Some(x)) = (vars[a].clone(), vars[b].clone()) else {
+                    continue;
+                };
+                if st.kind() != Some(Kind::Set) || st.add(&x).is_err() {
+                    continue;
+                }
+                format!("{}.add({})", name(a), name(b))
+            }
+            17 => {
+                let (Some(st), Some(x)) = (vars[a].clone(), vars[b].clone()) else {
+                    continue;
+                };
+                if st.kind() != Some(Kind::Set) || st.discard(&x).is_err() {
+                    continue;
+                }
+                format!("{}.discard({})", name(a), name(b))
+            }
+            18 => {
+                // Object keys: instances hash by identity, weakrefs by referent.
+                let (Some(d), Some(kx), Some(x)) =
+                    (vars[a].clone(), vars[b].clone(), vars[c].clone())
+                else {
+                    continue;
+                };
+                if d.kind() != Some(Kind::Dict) || d.set_item(&kx, &x).is_err() {
+                    continue;
+                }
+                format!("{}[{}] = {}", name(a), name(b), name(c))
             }
             _ => {
                 let g = rng.below(4);
