@@ -231,7 +231,11 @@ pub(crate) fn teardown(rt: &Runtime) {
             }
         }
     }
-    loop {
+    // Each round untracks everything it sees; only objects created by host code
+    // during the round (destructors, finalizers) show up in the next. Bounded, so a
+    // destructor that keeps allocating cannot keep the teardown going forever (what
+    // is left then goes back with the heap, its host values undropped).
+    for _ in 0..64 {
         let objs = gc.get_objects(None);
         if objs.is_empty() {
             break;
