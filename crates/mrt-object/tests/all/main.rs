@@ -4,6 +4,7 @@
 mod deep;
 mod dict;
 mod gc;
+mod hashing;
 mod instance;
 mod list;
 mod memory;
