@@ -77,6 +77,7 @@ pub struct Runtime {
 pub struct RuntimeBuilder {
     thresholds: (usize, usize, usize),
     enabled: bool,
+    memory_limit: Option<usize>,
 }
 
 impl Default for RuntimeBuilder {
@@ -84,6 +85,7 @@ impl Default for RuntimeBuilder {
         RuntimeBuilder {
             thresholds: (700, 10, 10),
             enabled: true,
+            memory_limit: None,
         }
     }
 }
@@ -99,6 +101,20 @@ impl RuntimeBuilder {
     pub fn gc_disabled(mut self) -> Self {
         self.enabled = false;
         self
+    }
+
+    /// A memory budget: at most `bytes` of heap in use (live blocks at their block
+    /// size plus large requests). An object allocation that would pass it first runs
+    /// a full collection, then fails with `MemoryError`; growing a container's
+    /// storage past it fails at once (see [`crate::observe`]).
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
+    /// The memory budget set so far, if any.
+    pub fn get_memory_limit(&self) -> Option<usize> {
+        self.memory_limit
     }
 
     /// Create the runtime.
@@ -127,6 +143,14 @@ impl RuntimeBuilder {
             }),
             _not_send_sync: PhantomData,
         }
+        .with_memory_limit(self.memory_limit)
+    }
+}
+
+impl Runtime {
+    fn with_memory_limit(self, limit: Option<usize>) -> Runtime {
+        self.set_memory_limit(limit);
+        self
     }
 }
 

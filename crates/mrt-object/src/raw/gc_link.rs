@@ -38,10 +38,13 @@ fn collector(rt: &Runtime) -> &Collector {
 
 /// Count a new GC-capable object of `bytes` bytes in generation 0
 /// (`_PyObject_GC_Link`), before it exists: this may run a collection, and with it
-/// host code.
+/// host code. First admits it under the memory budget (which may run a full
+/// collection); a refusal leaves the collector's counts untouched.
 #[inline]
-pub(crate) fn on_alloc(rt: &Runtime, bytes: usize) {
+pub(crate) fn on_alloc(rt: &Runtime, bytes: usize) -> crate::error::Result<()> {
+    crate::observe::admit(rt, bytes)?;
     collector(rt).on_alloc(rt, bytes);
+    Ok(())
 }
 
 /// Start tracking (`_PyObject_GC_TRACK`); no-op when tracked already.

@@ -12,7 +12,7 @@ use std::any::Any;
 
 /// New host data holding `payload` and no references; always tracked.
 pub(crate) fn new_host(rt: &Runtime, payload: Box<dyn Any>) -> Result<Obj<'_>> {
-    gc_link::on_alloc(rt, GC_HEAD + size_of::<HostObj>());
+    gc_link::on_alloc(rt, GC_HEAD + size_of::<HostObj>())?;
     let v = object::alloc_object(rt, Kind::Host, size_of::<HostObj>(), 0)?;
     let p = object::payload::<HostObj>(v);
     // SAFETY: fresh HostObj; fields written without reading the uninitialised ones.

@@ -20,7 +20,7 @@ pub(crate) fn new_instance<'rt>(
 ) -> Result<Obj<'rt>> {
     let words = class.words();
     let size = size_of::<InstanceObj>() + 8 * words;
-    gc_link::on_alloc(rt, object::GC_HEAD + size);
+    gc_link::on_alloc(rt, object::GC_HEAD + size)?;
     let v = object::alloc_object(rt, Kind::Instance, size, index)?;
     let p = object::payload::<InstanceObj>(v);
     // SAFETY: fresh block with room for `words` values after the header.

@@ -1,12 +1,13 @@
 //! The one place object memory comes from (docs/object_model.md §5).
 //!
 //! Every byte of every object, list buffer, dict entry vector and dict index table is
-//! requested through [`Mem`], so the allocator's statistics and (later) the runtime's
-//! memory limit see all of it. [`HeapAlloc`] adapts it to `allocator-api2` for
-//! hashbrown's `HashTable`.
+//! requested through [`Mem`], so the allocator's statistics, the runtime's memory
+//! budget and its observers (`observe_hooks.rs`) see all of it. [`HeapAlloc`] adapts
+//! it to `allocator-api2` for hashbrown's `HashTable`.
 #![allow(unsafe_code)]
 
 use crate::error::Error;
+use crate::raw::observe_hooks::Hooks;
 use allocator_api2::alloc::{AllocError, Allocator};
 use std::alloc::Layout;
 use std::ptr::NonNull;
@@ -16,24 +17,65 @@ pub(crate) use mrt_alloc::{Heap, HeapStats};
 /// Alignment of every block handed out (the allocator's 16-byte size classes).
 pub(crate) const ALIGN: usize = 16;
 
-/// The runtime's heap: mrt-alloc's [`Heap`] with errors mapped to [`Error::MemoryError`].
+/// The runtime's heap: mrt-alloc's [`Heap`] with errors mapped to [`Error::MemoryError`],
+/// plus the observation hooks and the memory budget (`observe_hooks.rs`).
 pub(crate) struct Mem {
     heap: Heap,
+    pub(crate) hooks: Hooks,
 }
 
 impl Mem {
     /// A heap that has allocated nothing yet.
     pub(crate) fn new() -> Self {
-        Mem { heap: Heap::new() }
+        Mem {
+            heap: Heap::new(),
+            hooks: Hooks::new(),
+        }
     }
 
-    /// `size` bytes (> 0), 16-aligned, uninitialised.
+    /// `size` bytes (> 0), 16-aligned, uninitialised. Fails past the memory budget.
     #[inline]
     pub(crate) fn try_alloc(&self, size: usize) -> Result<NonNull<u8>, Error> {
+        if self.hooks.is_slow() && self.hooks.over_limit(self.heap.bytes_in_use(), size) {
+            return Err(self.limit_error(size));
+        }
+        self.try_alloc_admitted(size)
+    }
+
+    /// As [`Mem::try_alloc`] for a request the budget already admitted
+    /// (`limit::admit`): no second budget check, so an object whose collector count
+    /// was taken cannot fail on the budget.
+    #[inline]
+    pub(crate) fn try_alloc_admitted(&self, size: usize) -> Result<NonNull<u8>, Error> {
         debug_assert!(size > 0, "zero-sized request");
-        self.heap
+        let p = self
+            .heap
             .try_alloc(size)
-            .map_err(|e| Error::MemoryError(e.to_string()))
+            .map_err(|e| Error::MemoryError(e.to_string()))?;
+        self.hooks.count_alloc(size);
+        if self.hooks.is_slow() {
+            self.hooks.notify_alloc(p.as_ptr() as usize, size);
+        }
+        Ok(p)
+    }
+
+    /// Would `size` more bytes pass the budget?
+    #[inline]
+    pub(crate) fn over_limit(&self, size: usize) -> bool {
+        self.hooks.is_slow() && self.hooks.over_limit(self.heap.bytes_in_use(), size)
+    }
+
+    /// The `MemoryError` of a request refused by the budget (counted).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn limit_error(&self, size: usize) -> Error {
+        self.hooks.count_limit_failure();
+        Error::MemoryError(format!(
+            "memory limit of {} bytes reached ({} in use, {} requested)",
+            self.hooks.limit().unwrap_or(usize::MAX),
+            self.heap.bytes_in_use(),
+            size
+        ))
     }
 
     /// Give back a block.
@@ -43,6 +85,10 @@ impl Mem {
     /// exactly `size` bytes, and is not used afterwards.
     #[inline]
     pub(crate) unsafe fn free(&self, ptr: NonNull<u8>, size: usize) {
+        if self.hooks.is_slow() {
+            self.hooks.notify_free(ptr.as_ptr() as usize, size);
+        }
+        self.hooks.count_free(size);
         // SAFETY: forwarded contract.
         unsafe { self.heap.free(ptr, size) }
     }
@@ -58,9 +104,24 @@ impl Mem {
         old: usize,
         new: usize,
     ) -> Result<NonNull<u8>, Error> {
+        if self.hooks.is_slow()
+            && new > old
+            && self
+                .hooks
+                .over_limit(self.heap.bytes_in_use().saturating_sub(Heap::block_size(old)), new)
+        {
+            return Err(self.limit_error(new));
+        }
         // SAFETY: forwarded contract.
-        unsafe { self.heap.try_realloc(ptr, old, new) }
-            .map_err(|e| Error::MemoryError(e.to_string()))
+        let p = unsafe { self.heap.try_realloc(ptr, old, new) }
+            .map_err(|e| Error::MemoryError(e.to_string()))?;
+        self.hooks.count_free(old);
+        self.hooks.count_alloc(new);
+        if self.hooks.is_slow() {
+            self.hooks
+                .notify_realloc(ptr.as_ptr() as usize, p.as_ptr() as usize, new);
+        }
+        Ok(p)
     }
 
     /// An exact snapshot of the heap.

@@ -16,6 +16,7 @@ pub(crate) mod instance;
 pub(crate) mod list;
 pub(crate) mod mem;
 pub(crate) mod object;
+pub(crate) mod observe_hooks;
 pub(crate) mod roots;
 pub(crate) mod table;
 pub(crate) mod tuple;

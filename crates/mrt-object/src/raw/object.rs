@@ -188,13 +188,19 @@ pub(crate) fn payload<T>(v: Value) -> *mut T {
 /// Allocate an object of `kind` whose struct (header included, GC header excluded)
 /// is `size` bytes; the header is initialised with refcount 1, the GC header (if
 /// any) zeroed (mrt-gc's `GcHeader::new()`: untracked), the payload left
-/// uninitialised. Does *not* notify the collector (see `gc::on_alloc`).
+/// uninitialised. Does *not* notify the collector (see `gc_link::on_alloc`, which
+/// admits a GC-capable object under the memory budget before counting it); atoms are
+/// admitted here. Counted in the census.
 pub(crate) fn alloc_object(rt: &Runtime, kind: Kind, size: usize, aux: u16) -> Result<Value> {
     let gc = kind.is_gc();
     let total = size
         .checked_add(if gc { GC_HEAD } else { 0 })
         .ok_or_else(|| Error::MemoryError(format!("{} too large", kind.name())))?;
-    let block = rt.inner.mem.try_alloc(total)?;
+    if !gc {
+        crate::observe::admit(rt, total)?;
+    }
+    let block = rt.inner.mem.try_alloc_admitted(total)?;
+    rt.inner.mem.hooks.census_add(kind, aux, total);
     let obj = if gc {
         // SAFETY: the block has `total >= GC_HEAD + 8` bytes, 16-aligned.
         unsafe {
@@ -228,6 +234,10 @@ pub(crate) unsafe fn free_object(rt: &Runtime, v: Value, size: usize) {
     } else {
         (addr, size)
     };
+    // SAFETY: the header is intact until the block is freed (payload destructors do
+    // not touch it).
+    let (kind, aux) = unsafe { (Kind::from_u8((*header(v)).kind), (*header(v)).aux) };
+    rt.inner.mem.hooks.census_remove(kind, aux, total);
     // SAFETY: the block starts at `start` with `total` bytes (alloc_object).
     unsafe {
         rt.inner

@@ -57,7 +57,7 @@ pub(crate) fn table_ptr(d: &Obj<'_>, kind: Kind, method: &str) -> Result<*mut Di
 /// A new empty dict (untracked, like CPython's) or set (tracked).
 pub(crate) fn new_table(rt: &Runtime, kind: Kind) -> Result<Obj<'_>> {
     debug_assert!(matches!(kind, Kind::Dict | Kind::Set));
-    gc_link::on_alloc(rt, object::GC_HEAD + size_of::<DictObj>());
+    gc_link::on_alloc(rt, object::GC_HEAD + size_of::<DictObj>())?;
     let v = object::alloc_object(rt, kind, size_of::<DictObj>(), 0)?;
     let p = object::payload::<DictObj>(v);
     // SAFETY: fresh DictObj allocation with its header initialised.

@@ -28,7 +28,7 @@ pub(crate) fn new_tuple<'rt>(rt: &'rt Runtime, items: &[&Obj<'rt>]) -> Result<Ob
         .checked_mul(8)
         .and_then(|n| n.checked_add(size_of::<TupleObj>()))
         .ok_or_else(|| Error::MemoryError("tuple too long".into()))?;
-    gc_link::on_alloc(rt, object::GC_HEAD + size);
+    gc_link::on_alloc(rt, object::GC_HEAD + size)?;
     let v = object::alloc_object(rt, Kind::Tuple, size, 0)?;
     let p = object::payload::<TupleObj>(v);
     // SAFETY: fresh block with room for `len` values after the struct.
@@ -53,6 +53,7 @@ fn empty_tuple(rt: &Runtime) -> Result<Obj<'_>> {
         // SAFETY: the runtime owns a reference to its empty tuple, so it is live.
         return Ok(unsafe { Obj::from_borrowed(rt, t) });
     }
+    crate::observe::admit(rt, object::GC_HEAD + size_of::<TupleObj>())?;
     let v = object::alloc_object(rt, Kind::Tuple, size_of::<TupleObj>(), 0)?;
     let p = object::payload::<TupleObj>(v);
     // SAFETY: fresh block with room for the struct; the runtime keeps the reference

@@ -62,7 +62,7 @@ pub(crate) fn new_weakref<'rt>(o: &Obj<'rt>, callback: Option<Callback>) -> Resu
         // SAFETY: weakrefs in the table are live.
         return Ok(unsafe { Obj::from_borrowed(rt, b) });
     }
-    gc_link::on_alloc(rt, object::GC_HEAD + size_of::<WeakRefObj>());
+    gc_link::on_alloc(rt, object::GC_HEAD + size_of::<WeakRefObj>())?;
     let v = object::alloc_object(rt, Kind::WeakRef, size_of::<WeakRefObj>(), 0)?;
     let p = object::payload::<WeakRefObj>(v);
     // SAFETY: fresh WeakRefObj.

@@ -23,8 +23,16 @@
 //! * [`metrics`] — heap, collector, census and limit figures as Prometheus families.
 //! * [`prometheus`] / [`prometheus_check`] — the text exposition format and a strict checker.
 //!
-//! The runtime hooks come later; every piece here is driven through plain values so the
-//! runtime only has to call it (see the hook points in [`tracemalloc`]).
+//! Wired to a [`Runtime`](mrt_object::Runtime) (the `rt_*` modules, re-exported at the
+//! crate root):
+//!
+//! * [`rt_tracemalloc`] — `mrt::tracemalloc`: the tracer as the runtime's allocation observer.
+//! * [`rt_census`] — `mrt::census`, `mrt::growth` from the runtime's live-object counters.
+//! * [`rt_monitor`] — `mrt::sample`: a monitor sample (bytes, types, traced sites).
+//! * [`rt_report`] — `mrt::memory_report`: the layers that add up to the bytes held.
+//! * [`rt_pauses`] — `mrt::record_gc_pauses`: pause times (and `tracing` events).
+//! * [`rt_prometheus`] — `mrt::render_prometheus`.
+//! * [`rt_limit`] — `mrt::RuntimeBuilderExt::memory_limit_from_cgroup`.
 //!
 //! # Where does memory grow?
 //!
@@ -81,6 +89,13 @@ pub mod metrics;
 pub mod monitor;
 pub mod prometheus;
 pub mod prometheus_check;
+pub mod rt_census;
+pub mod rt_limit;
+pub mod rt_monitor;
+pub mod rt_pauses;
+pub mod rt_prometheus;
+pub mod rt_report;
+pub mod rt_tracemalloc;
 pub mod sampling;
 pub mod snapshot;
 pub mod svg;
