@@ -88,18 +88,15 @@ pub(crate) fn str_of<'a>(o: &'a Obj<'_>) -> Option<&'a str> {
 /// reference: a str leaves it when it dies.
 pub(crate) fn intern<'rt>(rt: &'rt Runtime, s: &str) -> Result<Obj<'rt>> {
     let h = hash::hash_bytes(rt.inner.str_key, s.as_bytes());
-    let found = rt
-        .inner
-        .interned
-        .borrow()
-        // SAFETY: table entries are live strs (removed before they are freed).
-        .find(h as u64, |&v| unsafe { str_bytes(v) } == s.as_bytes())
-        .copied();
-    if let Some(v) = found {
-        // SAFETY: live str of `rt`.
-        return Ok(unsafe { Obj::from_borrowed(rt, v) });
+    if let Some(found) = find_interned(rt, h, s) {
+        return Ok(found);
     }
     let o = new_bytes_like(rt, Kind::Str, s.as_bytes())?;
+    // Allocating may have run a collection (under a memory budget) whose host code
+    // interned the same text.
+    if let Some(found) = find_interned(rt, h, s) {
+        return Ok(found);
+    }
     let v = o.value();
     // SAFETY: live, fresh str.
     unsafe {
@@ -113,6 +110,25 @@ pub(crate) fn intern<'rt>(rt: &'rt Runtime, s: &str) -> Result<Obj<'rt>> {
         .borrow_mut()
         .insert_unique(h as u64, v, hasher);
     Ok(o)
+}
+
+/// The interned str with this text, if one is alive.
+///
+/// A str whose refcount reached zero stays in the table until it is freed (it may
+/// wait on the deallocation worklist while host code runs); it must not be handed
+/// out again, or it would be freed under a live handle.
+fn find_interned<'rt>(rt: &'rt Runtime, h: i64, s: &str) -> Option<Obj<'rt>> {
+    let found = rt
+        .inner
+        .interned
+        .borrow()
+        // SAFETY: table entries are strs not yet freed (removed before they are).
+        .find(h as u64, |&v| unsafe {
+            object::refcnt(v) > 0 && str_bytes(v) == s.as_bytes()
+        })
+        .copied();
+    // SAFETY: a str of `rt` with a positive refcount is live.
+    found.map(|v| unsafe { Obj::from_borrowed(rt, v) })
 }
 
 /// Remove a dying interned str from the table.

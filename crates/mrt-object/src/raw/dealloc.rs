@@ -66,6 +66,7 @@ const PENDING_KEEP: usize = 4096;
 unsafe fn dealloc(rt: &Runtime, v: Value) {
     // SAFETY: live object (caller) throughout, until `free_object`.
     unsafe {
+        debug_assert_eq!(object::refcnt(v), 0, "dealloc of a referenced object {v:?}");
         let kind = object::kind_of(v);
         if kind == Kind::Instance && !finalize_from_dealloc(rt, v) {
             return; // resurrected

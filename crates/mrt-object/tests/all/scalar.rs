@@ -72,3 +72,29 @@ fn interning_returns_one_object_until_it_dies() {
     assert_eq!(c.as_str(), Some("name"));
     let _ = addr;
 }
+
+#[test]
+fn a_dying_interned_str_is_not_handed_out_again() {
+    // The list's items are released in order onto the worklist, which is drained
+    // last-in first-out: the instance's finalizer runs while the interned str waits
+    // there at refcount zero.
+    use mrt_object::ClassSpec;
+    let rt = Runtime::new();
+    let c = rt
+        .define_class(ClassSpec::new("F").finalizer(|o| {
+            let s = o.runtime().intern("ghost").unwrap();
+            o.runtime().globals().unwrap().set_item(&s, &s).unwrap();
+        }))
+        .unwrap();
+    let l = rt.list().unwrap();
+    l.append(&rt.intern("ghost").unwrap()).unwrap();
+    l.append(&rt.instance(&c).unwrap()).unwrap();
+    let outer = rt.list_from(&[&l]).unwrap();
+    drop(l);
+    drop(outer);
+    let key = rt.intern("ghost").unwrap();
+    let stored = rt.globals().unwrap().get_item(&key).unwrap();
+    assert_eq!(stored.as_str(), Some("ghost"));
+    assert!(stored.is(&key));
+    assert!(rt.check_heap());
+}
