@@ -144,6 +144,19 @@ impl Drop for ToyHeap {
             for g in self.collector.take_garbage() {
                 self.decref(g);
             }
+            // Legacy finalizers make their cycles uncollectable (CPython leaks them at
+            // exit); a heap going away breaks whatever is still tracked, each object
+            // kept alive until all are cleared, so every node is freed.
+            let left = self.collector.get_objects(None);
+            for &o in &left {
+                self.incref(o);
+            }
+            for &o in &left {
+                self.clear(o);
+            }
+            for &o in &left {
+                self.decref(o);
+            }
         }));
     }
 }
