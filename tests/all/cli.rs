@@ -130,3 +130,63 @@ fn repl_reads_stdin_prints_results_and_survives_errors() {
     assert!(stderr.contains("unknown op 'foo'"), "{stderr}");
     assert!(stderr.contains("name 'B' is not bound"), "{stderr}");
 }
+
+#[test]
+fn observability_ops_print_and_their_errors_name_the_line() {
+    let out = mrt(
+        &["run", "-"],
+        "trace start 4\nsnapshot A\nframe app.py 3 load\nlist L\nendframe\nsnapshot B\n\
+         compare A B 1\ncensus\nreport\nmonitor sample\nmonitor verdict\ntrace stop\ncollect\n",
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "app.py:3: size=32 B (+32 B), count=1 (+1), average=32 B"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("list ")), "{stdout}");
+    assert!(stdout.contains("= held"), "{stdout}");
+    assert!(stdout.contains("not enough data"), "{stdout}");
+    assert_eq!(lines.last(), Some(&"0"));
+    let cases = [
+        ("trace start 0\n", "line 1: bad number '0'"),
+        ("endframe\n", "line 1: RuntimeError: no frame was pushed"),
+        (
+            "trace start 1\ncompare A B\n",
+            "line 2: NameError: no snapshot named 'A'",
+        ),
+        ("list L\nsnapshot S\n", "line 2: RuntimeError"),
+        ("limit x\n", "line 1: bad number 'x'"),
+        (
+            "monitor now\n",
+            "line 1: expected 'monitor sample' or 'monitor verdict'",
+        ),
+    ];
+    for (script, expected) in cases {
+        let out = mrt(&["run", "-"], script);
+        assert_eq!(out.status.code(), Some(2), "{script:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(expected),
+            "{script:?}: {err:?} lacks {expected:?}"
+        );
+    }
+    // `mrt check` finds the static ones without running.
+    let out = mrt(&["check", "-"], "endframe\nsnapshot A\ncompare A B\n");
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("line 1: 'endframe' without a matching 'frame'"),
+        "{err}"
+    );
+    assert!(err.contains("line 3: no snapshot named 'B'"), "{err}");
+    // A budget the script outgrows: MemoryError names the line, status 2.
+    let mut script = String::from("limit 32768\nlist L\n");
+    for i in 0..1000 {
+        script.push_str(&format!("str S text {i}\nappend L S\n"));
+    }
+    let out = mrt(&["run", "-"], &script);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("MemoryError: memory limit of 32768 bytes"));
+}

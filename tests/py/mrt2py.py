@@ -25,6 +25,13 @@ class Obj:
     __slots__ = ("x", "y", "__weakref__")
 
 
+# Observability ops (trace, frame, snapshot, compare, census, report, limit, monitor)
+# print mrt-only output (or set an mrt-only budget): they translate to nothing, so
+# differential tests compare scripts without them (the generator never emits them).
+MRT_ONLY = {"trace", "frame", "endframe", "snapshot", "compare", "census", "report",
+            "limit", "monitor"}
+
+
 def translate_line(text):
     """One mrt line -> one Python statement ('' for blank/comment lines)."""
     # '#' starts a comment at the start of a word (mrt's rule).
@@ -83,6 +90,8 @@ def translate_line(text):
         return "gc.enable()"
     if op == "disable":
         return "gc.disable()"
+    if op in MRT_ONLY:
+        return ""  # observability: mrt-specific output, nothing in Python
     raise ValueError(f"unknown op {op!r}")
 
 

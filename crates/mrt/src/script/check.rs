@@ -5,7 +5,7 @@
 //! index out of range) is found only by running.
 
 use super::{Line, OBJ_SLOTS, Op, ScriptError};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// The type a name is bound to.
@@ -63,9 +63,15 @@ impl fmt::Display for Type {
 /// Check parsed lines; report every problem found, in line order.
 pub fn check(lines: &[Line]) -> Result<(), Vec<ScriptError>> {
     let mut env: HashMap<&str, Type> = HashMap::new();
+    let mut obs = ObserveState::default();
     let mut errors = Vec::new();
     for line in lines {
-        if let Err(message) = check_op(&line.op, &mut env) {
+        let result = if line.op.is_observability() {
+            check_observe(&line.op, &mut obs)
+        } else {
+            check_op(&line.op, &mut env)
+        };
+        if let Err(message) = result {
             errors.push(ScriptError::new(line.number, message));
         }
     }
@@ -151,7 +157,43 @@ fn check_op<'a>(op: &'a Op, env: &mut HashMap<&'a str, Type>) -> Result<(), Stri
         }
         Op::Alive(w) => expect(env, kw, w, &[Type::Weak]),
         Op::Collect(_) | Op::Count | Op::Threshold(..) | Op::Enable | Op::Disable => Ok(()),
+        // Checked by `check_observe`.
+        _ => Ok(()),
     }
+}
+
+/// What the observability ops need checked: snapshot names taken so far and the
+/// depth of `frame`s (both fixed line by line).
+#[derive(Default)]
+struct ObserveState<'a> {
+    snapshots: HashSet<&'a str>,
+    depth: usize,
+}
+
+fn check_observe<'a>(op: &'a Op, st: &mut ObserveState<'a>) -> Result<(), String> {
+    match op {
+        Op::Frame(..) => st.depth += 1,
+        Op::EndFrame => {
+            if st.depth == 0 {
+                return Err("'endframe' without a matching 'frame'".to_string());
+            }
+            st.depth -= 1;
+        }
+        Op::Snapshot(s) => {
+            st.snapshots.insert(s);
+        }
+        Op::Compare(a, b, _) => {
+            for s in [a, b] {
+                if !st.snapshots.contains(s.as_str()) {
+                    return Err(format!(
+                        "no snapshot named '{s}' was taken before this line"
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn bind<'a>(env: &mut HashMap<&'a str, Type>, name: &'a str, t: Type) -> Result<(), String> {
@@ -194,6 +236,26 @@ mod tests {
                 "line 11: name 'Q' is not bound",
                 "line 12: wrong type: 'alive' needs weakref.ReferenceType for 'T', but 'T' is a tuple",
             ]
+        );
+    }
+
+    #[test]
+    fn observability_ops_are_checked() {
+        let good = "trace start 3\nframe a.py 1 f\nsnapshot A\nlist L\nsnapshot B\ncompare A B\n\
+                    endframe\ncensus\nreport\nlimit 0\nmonitor sample\nmonitor verdict\ntrace stop\n";
+        assert_eq!(errors(good), Vec::<String>::new());
+        assert_eq!(
+            errors("endframe\nsnapshot A\ncompare A B\nframe f 1 g\nendframe\nendframe\n"),
+            vec![
+                "line 1: 'endframe' without a matching 'frame'",
+                "line 3: no snapshot named 'B' was taken before this line",
+                "line 6: 'endframe' without a matching 'frame'",
+            ]
+        );
+        // Snapshot names are not variables.
+        assert_eq!(
+            errors("snapshot A\npop A\n"),
+            vec!["line 2: name 'A' is not bound"]
         );
     }
 

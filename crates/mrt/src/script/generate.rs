@@ -230,6 +230,11 @@ mod tests {
             assert_eq!(s, generate(seed, 400));
             let lines = parse(&s).unwrap_or_else(|e| panic!("seed {seed}: {e:?}"));
             assert_eq!(lines.len(), 402);
+            // Observability ops print mrt-only output: never in differential scripts.
+            assert!(
+                lines.iter().all(|l| !l.op.is_observability()),
+                "seed {seed}"
+            );
             check(&lines).unwrap_or_else(|e| panic!("seed {seed}: {e:?}"));
         }
     }

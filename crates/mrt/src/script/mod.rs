@@ -6,6 +6,14 @@
 //! weak W A | alive W | collect | collect G | count | threshold T0 T1 T2 | enable | disable
 //! ```
 //!
+//! Observability ops (design §6; mrt only: they print mrt-specific output, the Python
+//! translation drops them, and the random generator never emits them):
+//!
+//! ```text
+//! trace start N | trace stop | frame FILE LINE FUNC | endframe | snapshot S
+//! compare S1 S2 [TOP] | census | report | limit BYTES | monitor sample | monitor verdict
+//! ```
+//!
 //! [`parse`] turns a script into [`Line`]s, reporting every syntax error it finds;
 //! [`check`] adds what can be known without running: unbound names and operations
 //! applied to the wrong type (each name's type is fixed by the op that bound it).
@@ -74,6 +82,31 @@ pub enum Op {
     Enable,
     /// `disable`: `gc.disable()`.
     Disable,
+    /// `trace start N`: `tracemalloc.start(N)` (N frames per traceback, 1..=65535).
+    TraceStart(u16),
+    /// `trace stop`: `tracemalloc.stop()`.
+    TraceStop,
+    /// `frame FILE LINE FUNC`: the host enters `FUNC` in `FILE` at `LINE`; allocations
+    /// until the matching `endframe` are attributed to it.
+    Frame(String, u32, String),
+    /// `endframe`: leave the innermost `frame`.
+    EndFrame,
+    /// `snapshot S`: `S = tracemalloc.take_snapshot()` (snapshot names are their own
+    /// namespace, not variables).
+    Snapshot(Name),
+    /// `compare S1 S2 [TOP]`: print the top `TOP` (default 10) lines of
+    /// `S2.compare_to(S1, 'lineno')`.
+    Compare(Name, Name, Option<u32>),
+    /// `census`: print live objects and bytes by type, most common first.
+    Census,
+    /// `report`: print the memory report (layers that add up to the bytes held, GC state).
+    Report,
+    /// `limit BYTES`: set the memory budget in bytes in use (`limit 0` removes it).
+    Limit(u64),
+    /// `monitor sample`: record a memory-monitor sample (bytes, types, traced sites).
+    MonitorSample,
+    /// `monitor verdict`: print the monitor's verdict (plateau / growing / not enough data).
+    MonitorVerdict,
 }
 
 impl Op {
@@ -101,7 +134,34 @@ impl Op {
             Op::Threshold(..) => "threshold",
             Op::Enable => "enable",
             Op::Disable => "disable",
+            Op::TraceStart(_) | Op::TraceStop => "trace",
+            Op::Frame(..) => "frame",
+            Op::EndFrame => "endframe",
+            Op::Snapshot(_) => "snapshot",
+            Op::Compare(..) => "compare",
+            Op::Census => "census",
+            Op::Report => "report",
+            Op::Limit(_) => "limit",
+            Op::MonitorSample | Op::MonitorVerdict => "monitor",
         }
+    }
+
+    /// Whether this is an observability op (mrt-only output; not translated to Python).
+    pub fn is_observability(&self) -> bool {
+        matches!(
+            self,
+            Op::TraceStart(_)
+                | Op::TraceStop
+                | Op::Frame(..)
+                | Op::EndFrame
+                | Op::Snapshot(_)
+                | Op::Compare(..)
+                | Op::Census
+                | Op::Report
+                | Op::Limit(_)
+                | Op::MonitorSample
+                | Op::MonitorVerdict
+        )
     }
 }
 
@@ -146,6 +206,16 @@ impl fmt::Display for Op {
             Op::Collect(None) | Op::Count | Op::Enable | Op::Disable => f.write_str(kw),
             Op::Collect(Some(g)) => write!(f, "{kw} {g}"),
             Op::Threshold(a, b, c) => write!(f, "{kw} {a} {b} {c}"),
+            Op::TraceStart(n) => write!(f, "{kw} start {n}"),
+            Op::TraceStop => write!(f, "{kw} stop"),
+            Op::Frame(file, line, func) => write!(f, "{kw} {file} {line} {func}"),
+            Op::EndFrame | Op::Census | Op::Report => f.write_str(kw),
+            Op::Snapshot(s) => write!(f, "{kw} {s}"),
+            Op::Compare(a, b, None) => write!(f, "{kw} {a} {b}"),
+            Op::Compare(a, b, Some(top)) => write!(f, "{kw} {a} {b} {top}"),
+            Op::Limit(n) => write!(f, "{kw} {n}"),
+            Op::MonitorSample => write!(f, "{kw} sample"),
+            Op::MonitorVerdict => write!(f, "{kw} verdict"),
         }
     }
 }
@@ -229,4 +299,13 @@ ops (one per line; names are variables; `#` starts a comment):
   count                               print the three generation counts
   threshold T0 T1 T2                  set the collection thresholds
   enable | disable                    turn automatic collection on/off
+observability (mrt only):
+  trace start N | trace stop          tracemalloc on (N frames per traceback) / off
+  frame FILE LINE FUNC | endframe     enter / leave host code; allocations are attributed to it
+  snapshot S                          take a tracemalloc snapshot named S
+  compare S1 S2 [TOP]                 print the TOP (10) biggest changes from S1 to S2 by line
+  census                              print live objects and bytes by type
+  report                              print the memory report (layers, GC state)
+  limit BYTES                         memory budget in bytes in use (0: none)
+  monitor sample | monitor verdict    record a memory sample / print leak-or-plateau verdict
   help                                this text (REPL only)";

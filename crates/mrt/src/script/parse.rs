@@ -176,6 +176,73 @@ pub fn parse_line(text: &str) -> Result<Option<Op>, String> {
                 _ => Op::Disable,
             }
         }
+        "trace" => match args {
+            ["start", n] => match n.parse::<u16>() {
+                Ok(n @ 1..) => Op::TraceStart(n),
+                _ => {
+                    return Err(format!(
+                        "bad number '{n}': the number of frames must be in range [1; 65535]"
+                    ));
+                }
+            },
+            ["stop"] => Op::TraceStop,
+            _ => return Err("expected 'trace start N' or 'trace stop'".to_string()),
+        },
+        "frame" => {
+            arity(3, "frame FILE LINE FUNC")?;
+            let line = args[1].parse::<u32>().map_err(|_| {
+                format!(
+                    "bad number '{}': LINE must be an integer from 0 to {}",
+                    args[1],
+                    u32::MAX
+                )
+            })?;
+            Op::Frame(args[0].to_string(), line, args[2].to_string())
+        }
+        "snapshot" => {
+            arity(1, "snapshot NAME")?;
+            Op::Snapshot(name(args[0])?)
+        }
+        "compare" => {
+            let top = match args.len() {
+                2 => None,
+                3 => Some(args[2].parse::<u32>().map_err(|_| {
+                    format!(
+                        "bad number '{}': TOP must be a non-negative integer",
+                        args[2]
+                    )
+                })?),
+                n => {
+                    return Err(format!(
+                        "wrong number of arguments for 'compare': expected 2 or 3 (compare OLD NEW [TOP]), got {n}"
+                    ));
+                }
+            };
+            Op::Compare(name(args[0])?, name(args[1])?, top)
+        }
+        "limit" => {
+            arity(1, "limit BYTES")?;
+            let n = args[0].parse::<u64>().map_err(|_| {
+                format!(
+                    "bad number '{}': BYTES must be a non-negative integer",
+                    args[0]
+                )
+            })?;
+            Op::Limit(n)
+        }
+        "monitor" => match args {
+            ["sample"] => Op::MonitorSample,
+            ["verdict"] => Op::MonitorVerdict,
+            _ => return Err("expected 'monitor sample' or 'monitor verdict'".to_string()),
+        },
+        "endframe" | "census" | "report" => {
+            arity(0, keyword)?;
+            match keyword {
+                "endframe" => Op::EndFrame,
+                "census" => Op::Census,
+                _ => Op::Report,
+            }
+        }
         other => return Err(format!("unknown op '{other}' (try 'help')")),
     };
     Ok(Some(op))
@@ -214,9 +281,26 @@ enable
 disable
 
 del A
+trace start 5
+frame app.py 12 main
+snapshot S1
+snapshot S2
+compare S1 S2
+compare S1 S2 3
+endframe
+census
+report
+limit 1048576
+monitor sample
+monitor verdict
+trace stop
 ";
         let lines = parse(src).unwrap();
-        assert_eq!(lines.len(), 24);
+        assert_eq!(lines.len(), 37);
+        assert_eq!(lines[25].op, Op::Frame("app.py".into(), 12, "main".into()));
+        assert_eq!(lines[29].op, Op::Compare("S1".into(), "S2".into(), Some(3)));
+        assert!(lines[24..].iter().all(|l| l.op.is_observability()));
+        assert!(lines[..24].iter().all(|l| !l.op.is_observability()));
         assert_eq!(
             lines[0],
             Line {
@@ -277,6 +361,26 @@ del A
             errors[0].to_string(),
             "line 2: unknown op 'frobnicate' (try 'help')"
         );
+    }
+
+    #[test]
+    fn observability_errors_name_the_problem() {
+        for (src, want) in [
+            ("trace start 0", "range [1; 65535]"),
+            ("trace start 70000", "range [1; 65535]"),
+            ("trace go", "expected 'trace start N' or 'trace stop'"),
+            ("frame a.py x f", "bad number 'x'"),
+            ("frame a.py 1", "wrong number of arguments for 'frame'"),
+            ("compare A", "wrong number of arguments for 'compare'"),
+            ("compare A B -1", "bad number '-1'"),
+            ("limit lots", "bad number 'lots'"),
+            ("monitor", "expected 'monitor sample' or 'monitor verdict'"),
+            ("census now", "wrong number of arguments for 'census'"),
+            ("snapshot 1x", "'1x' is not a valid name"),
+        ] {
+            let e = parse_line(src).unwrap_err();
+            assert!(e.contains(want), "{src}: {e}");
+        }
     }
 
     #[test]

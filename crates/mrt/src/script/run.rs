@@ -6,6 +6,8 @@
 //! value after rebinding, as `v = []` does. Names hold strong handles; `del` drops one.
 
 use super::{Line, OBJ_SLOTS, Op, ScriptError};
+use crate::observe::{KeyType, MemoryMonitor, Snapshot};
+use crate::tracemalloc;
 use mrt_object::{ClassId, ClassSpec, Error, Obj, Runtime};
 use std::collections::HashMap;
 use std::io::Write;
@@ -35,6 +37,10 @@ pub struct Interpreter<'rt> {
     rt: &'rt Runtime,
     obj_class: ClassId,
     names: HashMap<String, Obj<'rt>>,
+    /// Snapshots by name (`snapshot S`), a namespace of their own.
+    snapshots: HashMap<String, Snapshot>,
+    /// Samples of `monitor sample`.
+    monitor: MemoryMonitor,
 }
 
 impl<'rt> Interpreter<'rt> {
@@ -46,6 +52,8 @@ impl<'rt> Interpreter<'rt> {
             rt,
             obj_class,
             names: HashMap::new(),
+            snapshots: HashMap::new(),
+            monitor: MemoryMonitor::new(),
         })
     }
 
@@ -202,6 +210,55 @@ impl<'rt> Interpreter<'rt> {
             Op::Threshold(a, b, c) => rt.set_threshold(*a as usize, *b as usize, *c as usize),
             Op::Enable => rt.enable(),
             Op::Disable => rt.disable(),
+            _ => self.exec_observe(op, out)?,
+        }
+        Ok(())
+    }
+
+    /// The observability ops (design §6): tracemalloc, census, report, limit, monitor.
+    fn exec_observe(&mut self, op: &Op, out: &mut dyn Write) -> Result<(), OpError> {
+        let rt = self.rt;
+        let runtime_error =
+            |e: crate::observe::TraceError| OpError::Message(format!("RuntimeError: {e}"));
+        match op {
+            Op::TraceStart(n) => tracemalloc::start(rt, usize::from(*n)).map_err(runtime_error)?,
+            Op::TraceStop => tracemalloc::stop(rt),
+            Op::Frame(file, line, func) => tracemalloc::push_frame(rt, file, *line, func),
+            Op::EndFrame => tracemalloc::pop_frame(rt).map_err(runtime_error)?,
+            Op::Snapshot(s) => {
+                let snap = tracemalloc::take_snapshot(rt).map_err(runtime_error)?;
+                self.snapshots.insert(s.clone(), snap);
+            }
+            Op::Compare(a, b, top) => {
+                let get = |s: &str| {
+                    self.snapshots.get(s).ok_or_else(|| {
+                        OpError::Message(format!("NameError: no snapshot named '{s}'"))
+                    })
+                };
+                let (old, new) = (get(a)?, get(b)?);
+                let top = top.unwrap_or(10) as usize;
+                for d in new.compare_to(old, KeyType::Lineno).iter().take(top) {
+                    writeln!(out, "{d}")?;
+                }
+            }
+            Op::Census => {
+                let census = crate::census(rt);
+                for (name, count) in census.most_common_types(usize::MAX) {
+                    let bytes = census.get(&name).bytes;
+                    writeln!(out, "{name:<20} {count:>9} {bytes:>12}")?;
+                }
+            }
+            Op::Report => write!(out, "{}", crate::memory_report(rt))?,
+            Op::Limit(n) => {
+                let limit = usize::try_from(*n).unwrap_or(usize::MAX);
+                rt.set_memory_limit((limit != 0).then_some(limit));
+            }
+            Op::MonitorSample => {
+                rt.collect();
+                self.monitor.record(crate::sample(rt));
+            }
+            Op::MonitorVerdict => writeln!(out, "{}", self.monitor.verdict())?,
+            _ => {}
         }
         Ok(())
     }
@@ -288,6 +345,63 @@ mod tests {
         );
         let (_, err) = run("list L\nsetitem L 3 L\n");
         assert!(err.unwrap().starts_with("line 2: IndexError"));
+    }
+
+    #[test]
+    fn observability_ops_print_mrt_output() {
+        let src = "trace start 2\nsnapshot A\nframe app.py 7 build\nlist L\nlist M\n\
+                   append L M\nendframe\nsnapshot B\ncompare A B 1\ncensus\ntrace stop\n";
+        let (out, err) = run(src);
+        assert_eq!(err, None);
+        let mut lines = out.lines();
+        assert_eq!(
+            lines.next(),
+            // Requested sizes: two 32-byte lists and a 40-byte buffer of 4 slots.
+            Some("app.py:7: size=104 B (+104 B), count=3 (+3), average=35 B")
+        );
+        let census: Vec<&str> = lines.collect();
+        assert!(
+            census[0].starts_with("list ") && census[0].contains(" 2 "),
+            "{census:?}"
+        );
+        let (out, _) = run("report\n");
+        assert!(out.contains("= held") && out.contains("generation"));
+        let (out, _) = run("monitor sample\nmonitor verdict\n");
+        assert!(out.starts_with("not enough data"), "{out}");
+    }
+
+    #[test]
+    fn observability_runtime_errors_name_the_line() {
+        let (_, err) = run("list L\nsnapshot A\n");
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "line 2: RuntimeError: the tracer must be tracing memory allocations to take a snapshot"
+            )
+        );
+        let (_, err) = run("trace start 1\nsnapshot A\ncompare A B\n");
+        assert_eq!(
+            err.as_deref(),
+            Some("line 3: NameError: no snapshot named 'B'")
+        );
+        let (_, err) = run("endframe\n");
+        assert!(err.unwrap().starts_with("line 1: RuntimeError"));
+    }
+
+    #[test]
+    fn limit_makes_memory_errors_and_the_runtime_recovers() {
+        let mut src = String::from("limit 65536\nlist L\n");
+        for i in 0..2000 {
+            src.push_str(&format!("str S{i} some text number {i}\nappend L S{i}\n"));
+        }
+        let (_, err) = run(&src);
+        let err = err.unwrap();
+        assert!(
+            err.contains("MemoryError: memory limit of 65536 bytes"),
+            "{err}"
+        );
+        let (out, err) = run("limit 65536\nlimit 0\nlist L\ncollect\n");
+        assert_eq!((out.as_str(), err), ("0\n", None));
     }
 
     #[test]
