@@ -26,7 +26,11 @@ fn tracemalloc_attributes_objects_and_storage_to_frames() {
     assert_eq!(tb.to_string(), "app.py:1"); // Python's str(traceback): the oldest frame
     let after = tracemalloc::take_snapshot(&rt).unwrap();
     let diff = after.compare_to(&before, KeyType::Lineno);
-    assert!(diff[0].to_string().starts_with("cache.py:42: size="), "{}", diff[0]);
+    assert!(
+        diff[0].to_string().starts_with("cache.py:42: size="),
+        "{}",
+        diff[0]
+    );
     // 1 list + 100 floats + the list buffer (its reallocations are one trace at the end).
     assert_eq!(diff[0].count, 102);
     let (current, peak) = tracemalloc::get_traced_memory(&rt);
@@ -56,18 +60,25 @@ fn tracemalloc_sampling_estimates_bytes() {
         tracemalloc::push_frame(&rt, "big.py", 3, "load");
         let keep = rt.list().unwrap();
         for _ in 0..20_000 {
-            keep.append(&rt.str("x".repeat(40).as_str()).unwrap()).unwrap();
+            keep.append(&rt.str("x".repeat(40).as_str()).unwrap())
+                .unwrap();
         }
         tracemalloc::pop_frame(&rt).unwrap();
         let snap = tracemalloc::take_snapshot(&rt).unwrap();
-        (snap.statistics(KeyType::Lineno)[0].size, snap.traces().len())
+        (
+            snap.statistics(KeyType::Lineno)[0].size,
+            snap.traces().len(),
+        )
     }
     let (exact, exact_traces) = traced(false);
     let (est, sampled_traces) = traced(true);
     assert_eq!(exact_traces, 20_002);
     let err = est as f64 / exact as f64 - 1.0;
     assert!(err.abs() < 0.1, "estimate {est} vs {exact}");
-    assert!(sampled_traces < 1_000, "sampling keeps few traces: {sampled_traces}");
+    assert!(
+        sampled_traces < 1_000,
+        "sampling keeps few traces: {sampled_traces}"
+    );
 }
 
 #[test]
@@ -84,7 +95,10 @@ fn census_and_growth_name_host_classes() {
     let g = mrt::growth(&rt, 100);
     assert_eq!(g[0].type_name, "Point");
     assert_eq!(g[0].increase, 30);
-    assert!(mrt::growth(&rt, 100).is_empty(), "no growth since the last call");
+    assert!(
+        mrt::growth(&rt, 100).is_empty(),
+        "no growth since the last call"
+    );
     let c = mrt::census(&rt);
     assert_eq!(c.get("Point").count, 30);
     assert_eq!(c.get("Point").bytes, 30 * 48);
@@ -97,8 +111,11 @@ fn memory_report_layers_add_up_exactly() {
     let keep = rt.list().unwrap();
     for i in 0..20_000i64 {
         let d = rt.dict().unwrap();
-        d.set_item(&rt.int(i).unwrap(), &rt.str(&"v".repeat((i % 700) as usize)).unwrap())
-            .unwrap();
+        d.set_item(
+            &rt.int(i).unwrap(),
+            &rt.str(&"v".repeat((i % 700) as usize)).unwrap(),
+        )
+        .unwrap();
         if i % 3 == 0 {
             keep.append(&d).unwrap();
         }
@@ -174,7 +191,11 @@ fn memory_limit_collects_first_then_fails_and_recovers() {
     drop(keep);
     rt.collect();
     // Only the runtime's own objects (class and interned names) are left.
-    assert!(rt.heap_bytes_in_use() < 16 * 1024, "{}", rt.heap_bytes_in_use());
+    assert!(
+        rt.heap_bytes_in_use() < 16 * 1024,
+        "{}",
+        rt.heap_bytes_in_use()
+    );
 }
 
 #[test]
@@ -215,7 +236,9 @@ fn prometheus_output_passes_the_strict_checker() {
     let rt = Runtime::builder().memory_limit(64 << 20).build();
     mrt::record_gc_pauses(&rt);
     tracemalloc::start(&rt, 1).unwrap();
-    let c = rt.define_class(ClassSpec::new("Node").slots(&["a"])).unwrap();
+    let c = rt
+        .define_class(ClassSpec::new("Node").slots(&["a"]))
+        .unwrap();
     let keep = rt.list().unwrap();
     for _ in 0..5_000 {
         let n = rt.instance(&c).unwrap();
@@ -256,7 +279,8 @@ fn monitor_fed_from_the_runtime_tells_leak_from_plateau() {
             let tmp = rt.list().unwrap();
             for i in 0..500i64 {
                 let d = rt.dict().unwrap();
-                d.set_item(&rt.int(i).unwrap(), &rt.int(rep).unwrap()).unwrap();
+                d.set_item(&rt.int(i).unwrap(), &rt.int(rep).unwrap())
+                    .unwrap();
                 tmp.append(&d).unwrap();
             }
             if leak {
@@ -270,7 +294,11 @@ fn monitor_fed_from_the_runtime_tells_leak_from_plateau() {
         }
         monitor.verdict()
     }
-    assert!(matches!(run(false), Verdict::Plateau { .. }), "{}", run(false));
+    assert!(
+        matches!(run(false), Verdict::Plateau { .. }),
+        "{}",
+        run(false)
+    );
     match run(true) {
         Verdict::Growing { top_types, .. } => assert_eq!(top_types[0].0, "dict"),
         other => panic!("{other}"),

@@ -218,7 +218,9 @@ mod tests {
     #[test]
     fn census_counts_kinds_and_classes() {
         let rt = Runtime::new();
-        let point = rt.define_class(ClassSpec::new("Point").slots(&["x"])).unwrap();
+        let point = rt
+            .define_class(ClassSpec::new("Point").slots(&["x"]))
+            .unwrap();
         let before = rt.live_count(Kind::Dict);
         let ds: Vec<_> = (0..5).map(|_| rt.dict().unwrap()).collect();
         let ps: Vec<_> = (0..3).map(|_| rt.instance(&point).unwrap()).collect();

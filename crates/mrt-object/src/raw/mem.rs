@@ -106,9 +106,12 @@ impl Mem {
     ) -> Result<NonNull<u8>, Error> {
         if self.hooks.is_slow()
             && new > old
-            && self
-                .hooks
-                .over_limit(self.heap.bytes_in_use().saturating_sub(Heap::block_size(old)), new)
+            && self.hooks.over_limit(
+                self.heap
+                    .bytes_in_use()
+                    .saturating_sub(Heap::block_size(old)),
+                new,
+            )
         {
             return Err(self.limit_error(new));
         }

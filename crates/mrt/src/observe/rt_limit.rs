@@ -31,7 +31,10 @@ impl fmt::Display for LimitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LimitError::InvalidFraction(x) => {
-                write!(f, "the fraction of the cgroup limit must be in (0, 1], not {x}")
+                write!(
+                    f,
+                    "the fraction of the cgroup limit must be in (0, 1], not {x}"
+                )
             }
             LimitError::Cgroup(e) => write!(f, "no cgroup memory limit: {e}"),
         }

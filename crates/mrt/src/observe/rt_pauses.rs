@@ -56,7 +56,9 @@ impl Recorder {
                 self.started.set(Some(Instant::now()));
             }
             Phase::Stop => {
-                let Some(t0) = self.started.take() else { return };
+                let Some(t0) = self.started.take() else {
+                    return;
+                };
                 let secs = t0.elapsed().as_secs_f64();
                 #[cfg(feature = "tracing")]
                 tracing::debug!(

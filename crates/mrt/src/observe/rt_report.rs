@@ -148,7 +148,11 @@ impl fmt::Display for MemoryReport {
     /// other split (arenas / large), then the collector.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let held = self.held_bytes.max(1) as f64;
-        writeln!(f, "{:<28} {:>12} {:>10} {:>7}", "layer", "bytes", "", "share")?;
+        writeln!(
+            f,
+            "{:<28} {:>12} {:>10} {:>7}",
+            "layer", "bytes", "", "share"
+        )?;
         for (name, bytes) in self.layers() {
             writeln!(
                 f,
@@ -160,12 +164,22 @@ impl fmt::Display for MemoryReport {
             )?;
         }
         let row = |f: &mut fmt::Formatter<'_>, name: &str, bytes: u64| {
-            writeln!(f, "{:<28} {:>12} {:>10}", name, bytes, format_bytes(bytes as f64))
+            writeln!(
+                f,
+                "{:<28} {:>12} {:>10}",
+                name,
+                bytes,
+                format_bytes(bytes as f64)
+            )
         };
         row(f, "= held", self.held_bytes)?;
         row(f, "  in use", self.in_use_bytes)?;
         row(f, &format!("  arenas ({})", self.arenas), self.arena_bytes)?;
-        row(f, &format!("  large allocations ({})", self.large_count), self.large_bytes)?;
+        row(
+            f,
+            &format!("  large allocations ({})", self.large_count),
+            self.large_bytes,
+        )?;
         row(f, "peak held", self.peak_held_bytes)?;
         row(f, "returned to the OS", self.returned_to_os_bytes)?;
         if let Some(limit) = self.memory_limit {
@@ -182,7 +196,10 @@ impl fmt::Display for MemoryReport {
         )?;
         let (c0, c1, c2) = self.gc_count;
         let (t0, t1, t2) = self.gc_threshold;
-        writeln!(f, "gc count ({c0}, {c1}, {c2}), threshold ({t0}, {t1}, {t2})")?;
+        writeln!(
+            f,
+            "gc count ({c0}, {c1}, {c2}), threshold ({t0}, {t1}, {t2})"
+        )?;
         writeln!(
             f,
             "{:<10} {:>11} {:>10} {:>13}",
