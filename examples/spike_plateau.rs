@@ -6,6 +6,7 @@
 //! `cargo run --release -p mrt --example spike_plateau`
 
 use mrt::object::{Error, Runtime};
+use mrt::observe::{MemoryMonitor, Verdict};
 
 const SPIKE: usize = 5_000_000;
 
@@ -52,15 +53,17 @@ fn main() -> Result<(), Error> {
         mib(s.peak_bytes_held).trim()
     );
 
-    // Plateau vs leak: ten repetitions of the same work, each workload in a runtime of
-    // its own. The plateau workload drops everything it made; the leaky one forgets one
-    // small list per ten items in a cache reachable from its globals dict.
+    // Plateau vs leak: sixteen repetitions of the same work, each workload in a runtime
+    // of its own. The plateau workload drops everything it made; the leaky one forgets
+    // one small list per ten items in a cache reachable from its globals dict. After each
+    // repetition a memory monitor gets a sample (bytes, and objects by type).
     let plateau = Runtime::new();
     let leaky = Runtime::new();
     let cache = leaky.list()?;
     leaky.globals()?.set_item(&leaky.str("cache")?, &cache)?;
+    let (mut plateau_monitor, mut leak_monitor) = (MemoryMonitor::new(), MemoryMonitor::new());
     println!("repetition   plateau: held after     leak: held after");
-    for rep in 1..=10 {
+    for rep in 1..=16 {
         {
             let work = plateau.list()?;
             for i in 0..100_000 {
@@ -80,6 +83,10 @@ fn main() -> Result<(), Error> {
                 }
             }
         }
+        plateau.collect();
+        leaky.collect();
+        plateau_monitor.record(mrt::sample(&plateau));
+        leak_monitor.record(mrt::sample(&leaky));
         println!(
             "{rep:>10}   {}        {}",
             mib(plateau.heap_stats().bytes_held),
@@ -89,8 +96,16 @@ fn main() -> Result<(), Error> {
     println!(
         "\nThe plateau column stays flat: the allocator reuses the same pools every time.\n\
          The leak column grows by the same amount every repetition: 10,000 lists a round\n\
-         reachable from the globals dict. (The observability tools — census, snapshots and\n\
-         the leak-vs-plateau verdict — name the growing type; see examples/leak_hunt.)"
+         reachable from the globals dict. The monitors say so (first 3 samples are warm-up):\n"
     );
+    println!("plateau: {}", plateau_monitor.verdict());
+    println!("leak:    {}", leak_monitor.verdict());
+    if let Verdict::Growing { top_types, .. } = leak_monitor.verdict()
+        && let Some((t, n)) = top_types.first()
+    {
+        println!(
+            "\n=> the leak is {n:.0} '{t}' objects per repetition (examples/leak_hunt finds the site)"
+        );
+    }
     Ok(())
 }
