@@ -8,8 +8,10 @@
 #![allow(missing_docs)]
 
 use mrt_object::{ClassId, ClassSpec, Kind, Obj, Runtime};
+use std::cell::Cell;
 use std::fmt::Write as _;
 use std::process::Command;
+use std::rc::Rc;
 
 const SEQUENCES: usize = 500;
 const OPS: usize = 400;
@@ -37,12 +39,34 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
     let class: ClassId = rt
         .define_class(ClassSpec::new("C").slots(&["x", "y"]).weakrefs())
         .unwrap();
+    // D has a finalizer (`__del__`) counting its calls; weakref callbacks count too.
+    let fin = Rc::new(Cell::new(0usize));
+    let cbs = Rc::new(Cell::new(0usize));
+    let f2 = fin.clone();
+    let dclass: ClassId = rt
+        .define_class(
+            ClassSpec::new("D")
+                .slots(&["x", "y"])
+                .weakrefs()
+                .finalizer(move |_| f2.set(f2.get() + 1)),
+        )
+        .unwrap();
+    let counters = |n: usize| format!("{n} {} {}", fin.get(), cbs.get());
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut vars: Vec<Option<Obj<'_>>> = (0..VARS).map(|_| None).collect();
     let mut py = String::new();
     let mut out = Vec::new();
     let name = |i: usize| format!("v{i}");
     let mut emitted = 0;
+    // The order in which variables are first assigned is the order of CPython's
+    // local slots, which is the order a returning frame releases them in (it decides
+    // whether a weakref or its referent dies first, so whether a callback runs).
+    let mut first_assigned: Vec<usize> = Vec::new();
+    // Variables holding a weakref with a callback. Such weakrefs are never stored in
+    // containers: whether a callback runs when a weakref and its referent die in the
+    // same cascade of frees depends on the order of the frees, and mrt's worklist
+    // order differs from CPython's recursive one (docs/object_model.md §5).
+    let mut cb_vars: std::collections::HashSet<usize> = std::collections::HashSet::new();
     while emitted < OPS {
         let a = rng.below(VARS);
         let b = rng.below(VARS);
@@ -57,11 +81,18 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 vars[a] = Some(rt.dict().unwrap());
                 format!("{} = {{}}", name(a))
             }
-            2 | 3 => {
+            2 => {
                 vars[a] = Some(rt.instance(&class).unwrap());
                 format!("{} = C()", name(a))
             }
+            3 => {
+                vars[a] = Some(rt.instance(&dclass).unwrap());
+                format!("{} = D()", name(a))
+            }
             4 => {
+                if cb_vars.contains(&b) || cb_vars.contains(&c) {
+                    continue;
+                }
                 let (Some(x), Some(y)) = (vars[b].clone(), vars[c].clone()) else {
                     continue;
                 };
@@ -73,6 +104,9 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{} = {k}", name(a))
             }
             6 | 7 => {
+                if cb_vars.contains(&b) || cb_vars.contains(&c) {
+                    continue;
+                }
                 let (Some(l), Some(x)) = (vars[a].clone(), vars[b].clone()) else {
                     continue;
                 };
@@ -83,6 +117,9 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{}.append({})", name(a), name(b))
             }
             8 => {
+                if cb_vars.contains(&b) || cb_vars.contains(&c) {
+                    continue;
+                }
                 let (Some(d), Some(x)) = (vars[a].clone(), vars[b].clone()) else {
                     continue;
                 };
@@ -93,6 +130,9 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{}[{k}] = {}", name(a), name(b))
             }
             9 | 10 => {
+                if cb_vars.contains(&b) || cb_vars.contains(&c) {
+                    continue;
+                }
                 let (Some(o), Some(x)) = (vars[a].clone(), vars[b].clone()) else {
                     continue;
                 };
@@ -131,9 +171,16 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 if o.kind() == Some(Kind::WeakRef) {
                     out.push(o.is_alive().to_string());
                     format!("print('true' if {}() is not None else 'false')", name(b))
-                } else if matches!(o.kind(), Some(Kind::Instance | Kind::Set)) {
+                } else if matches!(o.kind(), Some(Kind::Instance | Kind::Set)) && k < 2 {
                     vars[a] = Some(rt.weakref(&o).unwrap());
                     format!("{} = weakref.ref({})", name(a), name(b))
+                } else if matches!(o.kind(), Some(Kind::Instance | Kind::Set)) {
+                    let c2 = cbs.clone();
+                    let w = rt
+                        .weakref_with_callback(&o, move |_| c2.set(c2.get() + 1))
+                        .unwrap();
+                    vars[a] = Some(w);
+                    format!("{} = weakref.ref({}, cb)", name(a), name(b))
                 } else {
                     continue;
                 }
@@ -143,6 +190,9 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{} = set()", name(a))
             }
             16 => {
+                if cb_vars.contains(&b) || cb_vars.contains(&c) {
+                    continue;
+                }
                 // Unhashable elements (lists, dicts, sets, tuples holding them) are
                 // TypeErrors in both; such ops are not emitted.
                 let (Some(st), Some(x)) = (vars[a].clone(), vars[b].clone()) else {
@@ -154,6 +204,9 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{}.add({})", name(a), name(b))
             }
             17 => {
+                if cb_vars.contains(&b) || cb_vars.contains(&c) {
+                    continue;
+                }
                 let (Some(st), Some(x)) = (vars[a].clone(), vars[b].clone()) else {
                     continue;
                 };
@@ -163,6 +216,9 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{}.discard({})", name(a), name(b))
             }
             18 => {
+                if cb_vars.contains(&b) || cb_vars.contains(&c) {
+                    continue;
+                }
                 // Object keys: instances hash by identity, weakrefs by referent.
                 let (Some(d), Some(kx), Some(x)) =
                     (vars[a].clone(), vars[b].clone(), vars[c].clone())
@@ -177,20 +233,38 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
             _ => {
                 let g = rng.below(4);
                 if g == 3 {
-                    out.push(rt.collect().to_string());
-                    "print(gc.collect())".to_string()
+                    let n = rt.collect();
+                    out.push(counters(n));
+                    "print(gc.collect(), FIN[0], CB[0])".to_string()
                 } else {
-                    out.push(rt.collect_generation(g).unwrap().to_string());
-                    format!("print(gc.collect({g}))")
+                    let n = rt.collect_generation(g).unwrap();
+                    out.push(counters(n));
+                    format!("print(gc.collect({g}), FIN[0], CB[0])")
                 }
             }
         };
+        if line.starts_with(&format!("{} = ", name(a))) {
+            if !first_assigned.contains(&a) {
+                first_assigned.push(a);
+            }
+            if line.ends_with(", cb)") {
+                cb_vars.insert(a);
+            } else {
+                cb_vars.remove(&a);
+            }
+        }
+        if line == format!("del {}", name(a)) {
+            cb_vars.remove(&a);
+        }
         writeln!(py, "    {line}").unwrap();
         emitted += 1;
     }
     // Drop everything and report the final full collection too.
-    vars.clear();
-    out.push(rt.collect().to_string());
+    for i in first_assigned {
+        vars[i] = None;
+    }
+    let n = rt.collect();
+    out.push(counters(n));
     writeln!(py, "    pass").unwrap();
     (py, out)
 }
@@ -225,19 +299,25 @@ fn collect_counts_and_weakref_liveness_match_cpython_311() {
     let script = "import gc, weakref, sys\n\
         gc.disable()\n\
         class C:\n    __slots__ = ('x', 'y', '__weakref__')\n\
+        FIN = [0]\n\
+        CB = [0]\n\
+        class D:\n    __slots__ = ('x', 'y', '__weakref__')\n    def __del__(self):\n        FIN[0] += 1\n\
+        def cb(w):\n    CB[0] += 1\n\
         seqs = open(sys.argv[1]).read().split('#===\\n')[:-1]\n\
         gc.collect()\n\
         gc.freeze()\n\
         for i, src in enumerate(seqs):\n\
         \x20   code = compile(src, 'seq_%d' % i, 'exec')\n\
-        \x20   ns = {'C': C, 'gc': gc, 'weakref': weakref}\n\
+        \x20   ns = {'C': C, 'D': D, 'cb': cb, 'FIN': FIN, 'CB': CB, 'gc': gc, 'weakref': weakref}\n\
         \x20   exec(code, ns)\n\
         \x20   f = ns.pop('f')\n\
         \x20   del ns, code\n\
         \x20   print('=== %d' % i)\n\
+        \x20   FIN[0] = 0\n\
+        \x20   CB[0] = 0\n\
         \x20   f()\n\
         \x20   del f\n\
-        \x20   print(gc.collect())\n";
+        \x20   print(gc.collect(), FIN[0], CB[0])\n";
     let dir = std::env::temp_dir();
     let path = dir.join(format!("mrt_differential_{}.py", std::process::id()));
     let data = dir.join(format!("mrt_differential_{}.txt", std::process::id()));
@@ -279,10 +359,34 @@ fn collect_counts_and_weakref_liveness_match_cpython_311() {
     let nonzero = expected
         .iter()
         .flatten()
-        .filter(|l| l.parse::<usize>().is_ok_and(|n| n > 0))
+        .filter(|l| {
+            l.split(' ')
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+                .is_some_and(|n| n > 0)
+        })
         .count();
     let dead = expected.iter().flatten().filter(|l| *l == "false").count();
-    eprintln!("{checks} observations: {nonzero} non-zero collect counts, {dead} dead weakrefs");
+    let last = |i: usize| -> usize {
+        expected
+            .iter()
+            .map(|seq| {
+                seq.last()
+                    .and_then(|l| l.split(' ').nth(i))
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .unwrap_or(0)
+            })
+            .sum()
+    };
+    let (fins, cbs) = (last(1), last(2));
+    eprintln!(
+        "{checks} observations: {nonzero} non-zero collect counts, {dead} dead weakrefs, \
+         {fins} finalizer calls, {cbs} weakref callbacks"
+    );
+    assert!(
+        fins > SEQUENCES && cbs > SEQUENCES / 2,
+        "too few finalizers or callbacks"
+    );
     assert!(checks > SEQUENCES * 20, "only {checks} observations");
     assert!(
         nonzero > SEQUENCES && dead > SEQUENCES / 4,
