@@ -83,12 +83,9 @@ fn run(file: &Path) -> ExitCode {
         }
     };
     let rt = Runtime::new();
-    let mut interp = match Interpreter::new(&rt) {
+    let mut interp = match interpreter(&rt) {
         Ok(i) => i,
-        Err(e) => {
-            eprintln!("mrt: cannot set up the runtime: {e}");
-            return ExitCode::from(BAD_INPUT);
-        }
+        Err(code) => return code,
     };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -137,18 +134,23 @@ fn check(file: &Path) -> ExitCode {
     }
 }
 
+/// An interpreter on `rt`, or the exit status after saying why there is none.
+fn interpreter(rt: &Runtime) -> Result<Interpreter<'_>, ExitCode> {
+    Interpreter::new(rt).map_err(|e| {
+        eprintln!("mrt: cannot set up the runtime: {e}");
+        ExitCode::from(BAD_INPUT)
+    })
+}
+
 fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".mrt_history"))
 }
 
 fn repl() -> ExitCode {
     let rt = Runtime::new();
-    let mut interp = match Interpreter::new(&rt) {
+    let mut interp = match interpreter(&rt) {
         Ok(i) => i,
-        Err(e) => {
-            eprintln!("mrt: cannot set up the runtime: {e}");
-            return ExitCode::from(BAD_INPUT);
-        }
+        Err(code) => return code,
     };
     let mut editor = match rustyline::DefaultEditor::new() {
         Ok(ed) => ed,
