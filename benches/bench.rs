@@ -10,7 +10,14 @@ use criterion::{criterion_group, criterion_main};
 
 mod alloc;
 mod gc;
+mod observe;
 mod peers;
 
-criterion_group!(benches, alloc::benches, gc::benches, peers::benches);
+criterion_group!(
+    benches,
+    alloc::benches,
+    gc::benches,
+    observe::benches,
+    peers::benches
+);
 criterion_main!(benches);

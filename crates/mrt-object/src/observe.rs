@@ -56,9 +56,10 @@ pub struct TypeCount {
 impl Runtime {
     /// Install (or remove, with `None`) the observer that sees every allocation, free
     /// and reallocation of this runtime's heap. Without one (and without a memory
-    /// budget) the allocator pays one load and one never-taken branch.
-    pub fn set_alloc_observer(&self, observer: Option<Rc<dyn AllocObserver>>) {
-        self.inner.mem.hooks.set_observer(observer);
+    /// budget) the allocator pays one load and one never-taken branch. Returns `false`,
+    /// changing nothing, when called from inside an observer's own call.
+    pub fn set_alloc_observer(&self, observer: Option<Rc<dyn AllocObserver>>) -> bool {
+        self.inner.mem.hooks.set_observer(observer)
     }
 
     /// The installed allocation observer.

@@ -113,9 +113,16 @@ impl Hooks {
         self.slow.get()
     }
 
-    pub(crate) fn set_observer(&self, obs: Option<Rc<dyn AllocObserver>>) {
-        *self.observer.borrow_mut() = obs;
+    /// Install or remove the observer; `false` (and no change) when called from inside
+    /// an observer call.
+    pub(crate) fn set_observer(&self, obs: Option<Rc<dyn AllocObserver>>) -> bool {
+        let Ok(mut slot) = self.observer.try_borrow_mut() else {
+            return false;
+        };
+        *slot = obs;
+        drop(slot);
         self.update_slow();
+        true
     }
 
     pub(crate) fn observer(&self) -> Option<Rc<dyn AllocObserver>> {
@@ -169,10 +176,16 @@ impl Hooks {
         self.counters.set(c);
     }
 
+    // The observer is called under a shared borrow (no `Rc` traffic per event); it
+    // must not install or remove observers from inside a call (the trait's contract),
+    // and if it did, `set_observer` would find the borrow and refuse.
+
     #[cold]
     #[inline(never)]
     pub(crate) fn notify_alloc(&self, addr: usize, size: usize) {
-        if let Some(o) = self.current() {
+        if let Ok(o) = self.observer.try_borrow()
+            && let Some(o) = &*o
+        {
             o.on_alloc(addr, size);
         }
     }
@@ -180,7 +193,9 @@ impl Hooks {
     #[cold]
     #[inline(never)]
     pub(crate) fn notify_free(&self, addr: usize, size: usize) {
-        if let Some(o) = self.current() {
+        if let Ok(o) = self.observer.try_borrow()
+            && let Some(o) = &*o
+        {
             o.on_free(addr, size);
         }
     }
@@ -188,14 +203,11 @@ impl Hooks {
     #[cold]
     #[inline(never)]
     pub(crate) fn notify_realloc(&self, old: usize, new: usize, size: usize) {
-        if let Some(o) = self.current() {
+        if let Ok(o) = self.observer.try_borrow()
+            && let Some(o) = &*o
+        {
             o.on_realloc(old, new, size);
         }
-    }
-
-    /// The observer, unless it is being replaced right now.
-    fn current(&self) -> Option<Rc<dyn AllocObserver>> {
-        self.observer.try_borrow().ok().and_then(|o| o.clone())
     }
 
     /// A new object of `kind` (class `aux` for instances) of `total` bytes requested.
