@@ -42,8 +42,9 @@ pub(crate) struct Inner {
     pub(crate) weakrefs: RefCell<HashMap<usize, Vec<Value>>>,
     /// Weakref object address -> its callback.
     pub(crate) callbacks: RefCell<HashMap<usize, Callback>>,
-    /// Objects whose refcount reached zero, waiting to be freed.
-    pub(crate) pending: RefCell<Vec<Value>>,
+    /// The deallocation worklist: frames `(object at refcount zero, state)` (see
+    /// `raw/dealloc.rs`).
+    pub(crate) pending: RefCell<Vec<(Value, usize)>>,
     /// Whether some frame is draining `pending`.
     pub(crate) draining: Cell<bool>,
     /// Errors from host code that had nowhere to go (CPython's "unraisable" hook).

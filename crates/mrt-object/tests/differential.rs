@@ -62,11 +62,6 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
     // local slots, which is the order a returning frame releases them in (it decides
     // whether a weakref or its referent dies first, so whether a callback runs).
     let mut first_assigned: Vec<usize> = Vec::new();
-    // Variables holding a weakref with a callback. Such weakrefs are never stored in
-    // containers: whether a callback runs when a weakref and its referent die in the
-    // same cascade of frees depends on the order of the frees, and mrt's worklist
-    // order differs from CPython's recursive one (docs/object_model.md §5).
-    let mut cb_vars: std::collections::HashSet<usize> = std::collections::HashSet::new();
     while emitted < OPS {
         let a = rng.below(VARS);
         let b = rng.below(VARS);
@@ -90,9 +85,6 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{} = D()", name(a))
             }
             4 => {
-                if cb_vars.contains(&b) || cb_vars.contains(&c) {
-                    continue;
-                }
                 let (Some(x), Some(y)) = (vars[b].clone(), vars[c].clone()) else {
                     continue;
                 };
@@ -104,9 +96,6 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{} = {k}", name(a))
             }
             6 | 7 => {
-                if cb_vars.contains(&b) || cb_vars.contains(&c) {
-                    continue;
-                }
                 let (Some(l), Some(x)) = (vars[a].clone(), vars[b].clone()) else {
                     continue;
                 };
@@ -117,9 +106,6 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{}.append({})", name(a), name(b))
             }
             8 => {
-                if cb_vars.contains(&b) || cb_vars.contains(&c) {
-                    continue;
-                }
                 let (Some(d), Some(x)) = (vars[a].clone(), vars[b].clone()) else {
                     continue;
                 };
@@ -130,9 +116,6 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{}[{k}] = {}", name(a), name(b))
             }
             9 | 10 => {
-                if cb_vars.contains(&b) || cb_vars.contains(&c) {
-                    continue;
-                }
                 let (Some(o), Some(x)) = (vars[a].clone(), vars[b].clone()) else {
                     continue;
                 };
@@ -190,9 +173,6 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{} = set()", name(a))
             }
             16 => {
-                if cb_vars.contains(&b) || cb_vars.contains(&c) {
-                    continue;
-                }
                 // Unhashable elements (lists, dicts, sets, tuples holding them) are
                 // TypeErrors in both; such ops are not emitted.
                 let (Some(st), Some(x)) = (vars[a].clone(), vars[b].clone()) else {
@@ -204,9 +184,6 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{}.add({})", name(a), name(b))
             }
             17 => {
-                if cb_vars.contains(&b) || cb_vars.contains(&c) {
-                    continue;
-                }
                 let (Some(st), Some(x)) = (vars[a].clone(), vars[b].clone()) else {
                     continue;
                 };
@@ -216,9 +193,6 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 format!("{}.discard({})", name(a), name(b))
             }
             18 => {
-                if cb_vars.contains(&b) || cb_vars.contains(&c) {
-                    continue;
-                }
                 // Object keys: instances hash by identity, weakrefs by referent.
                 let (Some(d), Some(kx), Some(x)) =
                     (vars[a].clone(), vars[b].clone(), vars[c].clone())
@@ -243,18 +217,8 @@ fn run_sequence(seed: u64) -> (String, Vec<String>) {
                 }
             }
         };
-        if line.starts_with(&format!("{} = ", name(a))) {
-            if !first_assigned.contains(&a) {
-                first_assigned.push(a);
-            }
-            if line.ends_with(", cb)") {
-                cb_vars.insert(a);
-            } else {
-                cb_vars.remove(&a);
-            }
-        }
-        if line == format!("del {}", name(a)) {
-            cb_vars.remove(&a);
+        if line.starts_with(&format!("{} = ", name(a))) && !first_assigned.contains(&a) {
+            first_assigned.push(a);
         }
         writeln!(py, "    {line}").unwrap();
         emitted += 1;

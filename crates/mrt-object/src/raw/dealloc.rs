@@ -1,16 +1,24 @@
 //! Freeing objects whose refcount reached zero, without recursion
 //! (docs/object_model.md §5), plus the per-kind `traverse` and `tp_clear`.
 //!
-//! `release` pushes the object on the runtime's worklist; the outermost call drains
-//! it. Freeing a container drops its children's references, which only *pushes*
-//! them, so a 10,000,000-deep list is freed in constant stack (CPython's trashcan
-//! without its depth limit). A GC-capable object is untracked when it is pushed,
-//! so a collection started by host code never sees an object at refcount zero.
+//! `release` pushes a *frame* for the object on the runtime's worklist; the
+//! outermost call drains it. A frame releases its object's children one at a time,
+//! in CPython's order (tuple and list items last to first, dict entries first to
+//! last with the key before the value, instance slots in order); a child whose count
+//! reaches zero gets a frame on top, so it is freed completely before the next child
+//! of its parent is released — CPython's depth-first order, without recursion. A
+//! frame whose last child is being released is finished first (tail position), so a
+//! 10,000,000-deep list needs one frame at a time. A GC-capable object is untracked
+//! when it is pushed, so a collection started by host code never sees an object at
+//! refcount zero.
 #![allow(unsafe_code)]
 
 use crate::kind::Kind;
+use crate::raw::compare::tuple_items;
 use crate::raw::handle::Obj;
-use crate::raw::object::{self, FLAG_HAS_WEAKREFS, FLAG_INTERNED, HostObj};
+use crate::raw::object::{
+    self, DictObj, FLAG_HAS_WEAKREFS, FLAG_INTERNED, HostObj, ListBuf, ListObj,
+};
 use crate::raw::{atom, gc_link, instance, list, table, tuple, weakref};
 use crate::runtime::Runtime;
 use crate::value::Value;
@@ -24,6 +32,9 @@ impl Drop for DrainGuard<'_> {
     }
 }
 
+/// Frame state: the object has not been started (finalizer, weakrefs) yet.
+const NOT_STARTED: usize = 0;
+
 /// An object's refcount reached zero: free it and everything only it kept alive.
 ///
 /// # Safety
@@ -34,18 +45,23 @@ pub(crate) unsafe fn release(rt: &Runtime, v: Value) {
         // SAFETY: live GC-capable object.
         unsafe { gc_link::untrack(rt, v) };
     }
-    rt.inner.pending.borrow_mut().push(v);
+    rt.inner.pending.borrow_mut().push((v, NOT_STARTED));
     if rt.inner.draining.get() {
         return;
     }
     rt.inner.draining.set(true);
     let _guard = DrainGuard(rt);
     loop {
-        let next = rt.inner.pending.borrow_mut().pop();
-        let Some(v) = next else { break };
+        let top = {
+            let pending = rt.inner.pending.borrow();
+            pending
+                .last()
+                .map(|&(v, state)| (pending.len() - 1, v, state))
+        };
+        let Some((frame, v, state)) = top else { break };
         // SAFETY: objects on the worklist are live with refcount zero (a weakref
-        // cannot revive them: `upgrade` refuses refcount zero).
-        unsafe { dealloc(rt, v) };
+        // or the intern table cannot revive them: both refuse refcount zero).
+        unsafe { step(rt, frame, v, state) };
     }
     // Freeing a big structure (a 5,000,000-item list) grows the worklist to millions
     // of entries; hand that memory back rather than keep it for the runtime's life.
@@ -55,21 +71,77 @@ pub(crate) unsafe fn release(rt: &Runtime, v: Value) {
     }
 }
 
-/// Worklist capacity kept between deallocations (entries; 32 KiB).
+/// Worklist capacity kept between deallocations (frames; 64 KiB).
 const PENDING_KEEP: usize = 4096;
 
-/// Free one object (refcount zero). May run host code (finalizer, weakref
-/// callbacks, host-data destructors); their panics are caught and recorded.
+/// Set the state of frame `frame` (frames above it may have been pushed meanwhile;
+/// frames below are untouched while it exists, so its index is stable).
+fn set_state(rt: &Runtime, frame: usize, state: usize) {
+    rt.inner.pending.borrow_mut()[frame].1 = state;
+}
+
+/// Remove frame `frame`, which is on top.
+fn pop_frame(rt: &Runtime, frame: usize) {
+    let mut pending = rt.inner.pending.borrow_mut();
+    debug_assert_eq!(
+        pending.len(),
+        frame + 1,
+        "popping a frame that is not on top"
+    );
+    pending.pop();
+}
+
+/// One step of frame `frame` (object `v`, `state`): start the object, or release its
+/// next child, or free it.
 ///
 /// # Safety
-/// As for [`release`]; `draining` is set.
-unsafe fn dealloc(rt: &Runtime, v: Value) {
-    // SAFETY: live object (caller) throughout, until `free_object`.
+/// `v` is a live object of `rt` at refcount zero, owned by the frame.
+unsafe fn step(rt: &Runtime, frame: usize, v: Value, state: usize) {
+    // SAFETY: live object (caller).
     unsafe {
         debug_assert_eq!(object::refcnt(v), 0, "dealloc of a referenced object {v:?}");
+        if state == NOT_STARTED {
+            if !start(rt, v) {
+                // Resurrected by its finalizer: it lives on.
+                pop_frame(rt, frame);
+                return;
+            }
+            set_state(rt, frame, 1);
+            return;
+        }
+        let i = state - 1;
+        let n = child_count(rt, v);
+        if i >= n {
+            pop_frame(rt, frame);
+            finish(rt, v);
+            return;
+        }
+        let child = child_at(v, i, n);
+        if i + 1 >= n {
+            // Tail position: free the parent before releasing its last child.
+            pop_frame(rt, frame);
+            finish(rt, v);
+        } else {
+            set_state(rt, frame, state + 1);
+        }
+        if !child.is_null() {
+            object::decref(rt, child);
+        }
+    }
+}
+
+/// Start freeing an object: the finalizer (refcount path of PEP 442), then clear the
+/// weak references to it and run their callbacks (CPython's `subtype_dealloc`
+/// order). Returns `false` if the finalizer resurrected it.
+///
+/// # Safety
+/// `v` is a live object of `rt` at refcount zero.
+unsafe fn start(rt: &Runtime, v: Value) -> bool {
+    // SAFETY: live object (caller).
+    unsafe {
         let kind = object::kind_of(v);
         if kind == Kind::Instance && !finalize_from_dealloc(rt, v) {
-            return; // resurrected
+            return false;
         }
         if object::flags(v) & FLAG_HAS_WEAKREFS != 0 {
             // CPython: clear all, then call the callbacks in list order, each
@@ -83,37 +155,116 @@ unsafe fn dealloc(rt: &Runtime, v: Value) {
                 object::decref(rt, wr);
             }
         }
+        match kind {
+            Kind::Str | Kind::Bytes if object::flags(v) & FLAG_INTERNED != 0 => {
+                atom::forget_interned(rt, v)
+            }
+            Kind::WeakRef => weakref::clear_self(rt, v),
+            _ => {}
+        }
+    }
+    true
+}
+
+/// The items of a list (or host data's references): `(items, len)`.
+///
+/// # Safety
+/// `v` is a live list or host object.
+unsafe fn list_items(v: Value) -> (*mut Value, usize) {
+    let p = object::payload::<ListObj>(v);
+    // SAFETY: caller; a non-null buffer starts with its header.
+    unsafe {
+        let b = (*p).buf;
+        if b.is_null() {
+            (std::ptr::null_mut(), 0)
+        } else {
+            (b.add(1).cast::<Value>(), (*b).len as usize)
+        }
+    }
+}
+
+/// How many child slots a dying object releases (some may be empty).
+///
+/// # Safety
+/// `v` is a live object of `rt`.
+unsafe fn child_count(rt: &Runtime, v: Value) -> usize {
+    // SAFETY: caller.
+    unsafe {
+        match object::kind_of(v) {
+            Kind::Tuple => tuple_items(v).len(),
+            Kind::List | Kind::Host => list_items(v).1,
+            Kind::Dict => 2 * (*object::payload::<DictObj>(v)).used as usize,
+            Kind::Set => (*object::payload::<DictObj>(v)).used as usize,
+            Kind::Instance => rt.class_words((*object::header(v)).aux),
+            Kind::Int | Kind::Float | Kind::Str | Kind::Bytes | Kind::WeakRef => 0,
+        }
+    }
+}
+
+/// Child slot `i` of `n` in CPython's release order (`Value::NULL` when empty).
+///
+/// # Safety
+/// `v` is a live object with `n == child_count(v)` and `i < n`.
+unsafe fn child_at(v: Value, i: usize, n: usize) -> Value {
+    // SAFETY: caller; every index is below the object's own count.
+    unsafe {
+        match object::kind_of(v) {
+            // `tupledealloc` and `list_dealloc` release the last item first.
+            Kind::Tuple => tuple_items(v)[n - 1 - i],
+            Kind::List | Kind::Host => *list_items(v).0.add(n - 1 - i),
+            // `free_keys_object`: entries in order, key before value.
+            Kind::Dict => {
+                let e = *(*object::payload::<DictObj>(v)).entries.add(i / 2);
+                if e.key.is_null() {
+                    Value::NULL
+                } else if i.is_multiple_of(2) {
+                    e.key
+                } else {
+                    e.value
+                }
+            }
+            Kind::Set => (*(*object::payload::<DictObj>(v)).entries.add(i)).key,
+            // `clear_slots`: slots in order, then the dict.
+            Kind::Instance => *object::payload::<object::InstanceObj>(v)
+                .add(1)
+                .cast::<Value>()
+                .add(i),
+            Kind::Int | Kind::Float | Kind::Str | Kind::Bytes | Kind::WeakRef => Value::NULL,
+        }
+    }
+}
+
+/// Free a started object whose children have been (or are about to be: the last one
+/// is released right after) released: its buffers, host value, the collector's
+/// count, its memory. May run host code (a host value's destructor).
+///
+/// # Safety
+/// `v` is a live object of `rt` at refcount zero whose references are all released
+/// or taken out by the caller; nothing uses it afterwards.
+unsafe fn finish(rt: &Runtime, v: Value) {
+    // SAFETY: caller.
+    unsafe {
+        let kind = object::kind_of(v);
         let size = match kind {
             Kind::Int | Kind::Float => 16,
             Kind::Str | Kind::Bytes => {
-                if object::flags(v) & FLAG_INTERNED != 0 {
-                    atom::forget_interned(rt, v);
-                }
                 size_of::<object::StrObj>() + (*object::payload::<object::StrObj>(v)).len
             }
-            Kind::Tuple => {
-                tuple::clear_raw(rt, v);
-                tuple::object_size(v)
-            }
+            Kind::Tuple => tuple::object_size(v),
             Kind::List => {
-                list::clear_raw(rt, v);
-                size_of::<object::ListObj>()
+                free_list_buffer(rt, v);
+                size_of::<ListObj>()
             }
             Kind::Dict | Kind::Set => {
-                table::clear_raw(rt, v);
-                size_of::<object::DictObj>()
+                table::free_storage(rt, v);
+                size_of::<DictObj>()
             }
             Kind::Instance => {
-                let words = rt.class_words((*object::header(v)).aux);
-                instance::clear_raw(rt, v, words);
-                size_of::<object::InstanceObj>() + 8 * words
+                size_of::<object::InstanceObj>() + 8 * rt.class_words((*object::header(v)).aux)
             }
-            Kind::WeakRef => {
-                weakref::clear_self(rt, v);
-                size_of::<object::WeakRefObj>()
-            }
+            Kind::WeakRef => size_of::<object::WeakRefObj>(),
             Kind::Host => {
-                list::clear_raw(rt, v);
+                free_list_buffer(rt, v);
                 let payload = (*object::payload::<HostObj>(v)).payload.take();
                 rt.call_host(move || drop(payload));
                 size_of::<HostObj>()
@@ -123,6 +274,22 @@ unsafe fn dealloc(rt: &Runtime, v: Value) {
             gc_link::on_dealloc(rt, v);
         }
         object::free_object(rt, v, size);
+    }
+}
+
+/// Free a dying list's buffer without releasing the items (already released).
+///
+/// # Safety
+/// `v` is a live list or host object of `rt` being finished.
+unsafe fn free_list_buffer(rt: &Runtime, v: Value) {
+    let p = object::payload::<ListObj>(v);
+    // SAFETY: caller; the buffer holds `cap` values after its header.
+    unsafe {
+        let b = std::mem::replace(&mut (*p).buf, std::ptr::null_mut());
+        if let Some(b) = std::ptr::NonNull::new(b) {
+            let cap = (*b.as_ptr()).cap as usize;
+            rt.inner.mem.free(b.cast(), size_of::<ListBuf>() + cap * 8);
+        }
     }
 }
 

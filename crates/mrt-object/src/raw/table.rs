@@ -534,3 +534,25 @@ pub(crate) fn clear(d: &Obj<'_>, kind: Kind) -> Result<()> {
     unsafe { clear_raw(d.runtime(), d.value()) };
     Ok(())
 }
+
+/// Free a dying table's index and entry vector without releasing the entries
+/// (the deallocation frames released them).
+///
+/// # Safety
+/// `v` is a live dict/set of `rt` at refcount zero whose entries' references were
+/// all released; nothing uses it afterwards.
+pub(crate) unsafe fn free_storage(rt: &Runtime, v: Value) {
+    let p = object::payload::<DictObj>(v);
+    // SAFETY: caller; the entry buffer has `cap` entries.
+    unsafe {
+        drop_index(rt, p);
+        let (entries, cap) = ((*p).entries, (*p).cap as usize);
+        (*p).entries = ptr::null_mut();
+        (*p).used = 0;
+        (*p).len = 0;
+        (*p).cap = 0;
+        if let Some(buf) = NonNull::new(entries) {
+            rt.inner.mem.free(buf.cast(), cap * size_of::<Entry>());
+        }
+    }
+}
