@@ -11,7 +11,8 @@
 //! let text = mrt::render_prometheus(&rt);
 //! mrt::observe::prometheus_check::check(&text).unwrap();
 //! assert!(text.contains("mrt_objects{type=\"dict\"} 1"));
-//! assert!(text.contains("mrt_gc_pause_seconds_count{generation=\"2\"} 1"));
+//! let full = rt.get_stats()[2].collections;
+//! assert!(text.contains(&format!("mrt_gc_pause_seconds_count{{generation=\"2\"}} {full}")));
 //! ```
 
 use mrt_object::Runtime;
