@@ -370,3 +370,78 @@ fn collections_are_tracing_events() {
     assert_eq!(count.starts.load(Ordering::Relaxed), 3);
     assert_eq!(count.stops.load(Ordering::Relaxed), 3);
 }
+
+/// In sampled mode the runtime skips what the sampler would not sample (quiet bytes) and
+/// the frees of blocks it did not trace; the result must be exactly what a tracer that
+/// hears every event decides with the same seed.
+#[test]
+fn quiet_sampling_decides_exactly_as_hearing_every_event() {
+    use mrt::object::AllocObserver;
+    use mrt::observe::Tracer;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    struct Everything(RefCell<Tracer>);
+    impl AllocObserver for Everything {
+        fn on_alloc(&self, addr: usize, size: usize) {
+            self.0.borrow_mut().on_alloc(addr, size);
+        }
+        fn on_free(&self, addr: usize, _size: usize) {
+            self.0.borrow_mut().on_free(addr);
+        }
+        fn on_realloc(&self, old: usize, new: usize, size: usize) {
+            self.0.borrow_mut().on_realloc(old, new, size);
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    fn workload<'rt>(rt: &'rt Runtime, frame: &dyn Fn(u32)) -> mrt::object::Obj<'rt> {
+        let keep = rt.list().unwrap();
+        for i in 0..30_000i64 {
+            frame((i % 7) as u32 + 1);
+            let d = rt.dict().unwrap();
+            for k in 0..(i % 12) {
+                d.set_item(&rt.int(k).unwrap(), &rt.str("value").unwrap())
+                    .unwrap();
+            }
+            if i % 3 == 0 {
+                keep.append(&d).unwrap();
+            }
+            if i % 5 == 0 && keep.len().unwrap() > 0 {
+                keep.pop().unwrap();
+            }
+        }
+        keep
+    }
+
+    for seed in [1, 2, 3] {
+        let gated = Runtime::new();
+        tracemalloc::push_frame(&gated, "w.py", 1, "work");
+        tracemalloc::start_sampling(&gated, 1, 2048, seed).unwrap();
+        let _keep_a = workload(&gated, &|line| tracemalloc::set_line(&gated, line).unwrap());
+        let a = tracemalloc::take_snapshot(&gated).unwrap();
+
+        let plain = Runtime::new();
+        let mut t = Tracer::new();
+        let code = t.intern_code("w.py", "work");
+        t.push_frame(code, 1);
+        t.start_sampling(1, 2048, seed).unwrap();
+        let obs = Rc::new(Everything(RefCell::new(t)));
+        plain.set_alloc_observer(Some(obs.clone()));
+        let keep_b = workload(&plain, &|line| obs.0.borrow_mut().set_line(line).unwrap());
+        let b = obs.0.borrow().take_snapshot().unwrap();
+
+        let (sa, sb) = (a.statistics(KeyType::Lineno), b.statistics(KeyType::Lineno));
+        assert_eq!(sa, sb, "seed {seed}");
+        assert!(a.traces().len() > 50, "{}", a.traces().len());
+        assert_eq!(a.traces().len(), b.traces().len());
+        assert_eq!(
+            tracemalloc::get_traced_memory(&gated),
+            obs.0.borrow().get_traced_memory()
+        );
+        plain.set_alloc_observer(None);
+        drop(keep_b);
+    }
+}

@@ -43,6 +43,33 @@ pub trait AllocObserver: Any {
     fn on_realloc(&self, old: usize, new: usize, size: usize);
     /// `self` as [`Any`], so the installer can find its own state again.
     fn as_any(&self) -> &dyn Any;
+
+    /// For a sampling observer: how many bytes of allocations it certainly does not
+    /// sample from here on. Allocations whose running total stays within it are not
+    /// reported; their total is reported with [`skipped`](Self::skipped) right before
+    /// the next `on_alloc`/`on_realloc`. Asked at installation and after every reported
+    /// allocation. `None` (the default): report every allocation.
+    fn quiet_bytes(&self) -> Option<u64> {
+        None
+    }
+
+    /// `bytes` of allocations went unreported under [`quiet_bytes`](Self::quiet_bytes).
+    fn skipped(&self, _bytes: u64) {}
+
+    /// Whether the observer keeps the block at `addr` (a sampled block). In quiet mode
+    /// only frees of such blocks are reported (a per-runtime counting filter over the
+    /// addresses that answered `true` decides cheaply which frees to look at).
+    fn observes(&self, _addr: usize) -> bool {
+        true
+    }
+}
+
+/// Buckets of the quiet-mode free filter (counters of observed blocks per address hash).
+const FILTER_BUCKETS: usize = 1 << 14;
+
+#[inline]
+fn filter_bucket(addr: usize) -> usize {
+    ((addr as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 14)) as usize
 }
 
 /// Live objects and bytes (at the allocator's block size) of one kind or class.
@@ -80,6 +107,13 @@ pub(crate) struct Hooks {
     /// Anything beyond the counters to do: an observer installed or a budget set.
     slow: Cell<bool>,
     observer: RefCell<Option<Rc<dyn AllocObserver>>>,
+    /// The observer samples ([`AllocObserver::quiet_bytes`] is `Some`).
+    quiet_mode: Cell<bool>,
+    /// Bytes it does not need to hear about, and how many of them went by.
+    quiet: Cell<u64>,
+    skipped: Cell<u64>,
+    /// Observed blocks per address bucket (quiet mode); saturated counters stay.
+    filter: std::cell::OnceCell<Box<[Cell<u16>]>>,
     /// The budget in bytes in use; `usize::MAX` = none (a sentinel, not an `Option`).
     limit: Cell<usize>,
     counters: Cell<AllocCounters>,
@@ -94,6 +128,10 @@ impl Hooks {
         Hooks {
             slow: Cell::new(false),
             observer: RefCell::new(None),
+            quiet_mode: Cell::new(false),
+            quiet: Cell::new(0),
+            skipped: Cell::new(0),
+            filter: std::cell::OnceCell::new(),
             limit: Cell::new(usize::MAX),
             counters: Cell::new(AllocCounters::default()),
             kinds: Default::default(),
@@ -122,7 +160,28 @@ impl Hooks {
         *slot = obs;
         drop(slot);
         self.update_slow();
+        self.refresh_quiet();
         true
+    }
+
+    /// Ask the observer how much it may miss (after installation and each report).
+    fn refresh_quiet(&self) {
+        let q = self
+            .observer
+            .try_borrow()
+            .ok()
+            .and_then(|o| o.as_ref().and_then(|o| o.quiet_bytes()));
+        self.quiet_mode.set(q.is_some());
+        self.quiet.set(q.unwrap_or(0));
+        self.skipped.set(0);
+        if q.is_some() {
+            self.filter.get_or_init(|| {
+                (0..FILTER_BUCKETS)
+                    .map(|_| Cell::new(0))
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice()
+            });
+        }
     }
 
     pub(crate) fn observer(&self) -> Option<Rc<dyn AllocObserver>> {
@@ -180,33 +239,121 @@ impl Hooks {
     // must not install or remove observers from inside a call (the trait's contract),
     // and if it did, `set_observer` would find the borrow and refuse.
 
-    #[cold]
-    #[inline(never)]
+    /// In quiet mode, an allocation of `size` bytes the observer need not hear about:
+    /// counted as skipped.
+    #[inline]
+    fn quietly(&self, size: usize) -> bool {
+        if !self.quiet_mode.get() {
+            return false;
+        }
+        let total = self.skipped.get().saturating_add(size as u64);
+        if total <= self.quiet.get() {
+            self.skipped.set(total);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// In quiet mode, whether a free at `addr` can be a free of an observed block.
+    #[inline]
+    fn maybe_observed(&self, addr: usize) -> bool {
+        if !self.quiet_mode.get() {
+            return true;
+        }
+        self.filter
+            .get()
+            .is_none_or(|f| f[filter_bucket(addr)].get() != 0)
+    }
+
+    #[inline]
     pub(crate) fn notify_alloc(&self, addr: usize, size: usize) {
-        if let Ok(o) = self.observer.try_borrow()
-            && let Some(o) = &*o
-        {
-            o.on_alloc(addr, size);
+        if !self.quietly(size) {
+            self.report_alloc(None, addr, size);
         }
     }
 
-    #[cold]
-    #[inline(never)]
+    #[inline]
     pub(crate) fn notify_free(&self, addr: usize, size: usize) {
-        if let Ok(o) = self.observer.try_borrow()
-            && let Some(o) = &*o
-        {
-            o.on_free(addr, size);
+        if self.maybe_observed(addr) {
+            self.report_free(addr, size);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn notify_realloc(&self, old: usize, new: usize, size: usize) {
+        if self.quietly(size) {
+            // The new block is not sampled; the old one's trace (if any) goes.
+            if self.maybe_observed(old) {
+                self.report_free(old, 0);
+            }
+        } else {
+            self.report_alloc(Some(old), new, size);
         }
     }
 
     #[cold]
     #[inline(never)]
-    pub(crate) fn notify_realloc(&self, old: usize, new: usize, size: usize) {
-        if let Ok(o) = self.observer.try_borrow()
-            && let Some(o) = &*o
-        {
-            o.on_realloc(old, new, size);
+    fn report_alloc(&self, old: Option<usize>, addr: usize, size: usize) {
+        let Ok(o) = self.observer.try_borrow() else {
+            return;
+        };
+        let Some(o) = &*o else { return };
+        if !self.quiet_mode.get() {
+            match old {
+                None => o.on_alloc(addr, size),
+                Some(old) => o.on_realloc(old, addr, size),
+            }
+            return;
+        }
+        let skipped = self.skipped.replace(0);
+        if skipped > 0 {
+            o.skipped(skipped);
+        }
+        let old_observed = old.is_some_and(|old| o.observes(old));
+        match old {
+            None => o.on_alloc(addr, size),
+            Some(old) => o.on_realloc(old, addr, size),
+        }
+        if let Some(f) = self.filter.get() {
+            if let Some(old) = old
+                && old_observed
+                && !o.observes(old)
+            {
+                let c = &f[filter_bucket(old)];
+                if c.get() != u16::MAX {
+                    c.set(c.get().saturating_sub(1));
+                }
+            }
+            if o.observes(addr) {
+                let c = &f[filter_bucket(addr)];
+                c.set(c.get().saturating_add(1));
+            }
+        }
+        let q = o.quiet_bytes();
+        self.quiet_mode.set(q.is_some());
+        self.quiet.set(q.unwrap_or(0));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report_free(&self, addr: usize, size: usize) {
+        let Ok(o) = self.observer.try_borrow() else {
+            return;
+        };
+        let Some(o) = &*o else { return };
+        if !self.quiet_mode.get() {
+            o.on_free(addr, size);
+            return;
+        }
+        if o.observes(addr) {
+            o.on_free(addr, size);
+            if let Some(f) = self.filter.get() {
+                let c = &f[filter_bucket(addr)];
+                if c.get() != u16::MAX {
+                    c.set(c.get().saturating_sub(1));
+                }
+            }
         }
     }
 

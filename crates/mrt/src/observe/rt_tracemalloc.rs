@@ -70,6 +70,21 @@ impl AllocObserver for TraceState {
     fn as_any(&self) -> &dyn Any {
         self
     }
+
+    fn quiet_bytes(&self) -> Option<u64> {
+        self.tracer.try_borrow().ok().and_then(|t| t.quiet_bytes())
+    }
+
+    fn skipped(&self, bytes: u64) {
+        if let Ok(mut t) = self.tracer.try_borrow_mut() {
+            t.skip_bytes(bytes);
+        }
+    }
+
+    fn observes(&self, addr: usize) -> bool {
+        // When the tracer is busy, say yes: the free is then reported (and ignored).
+        self.tracer.try_borrow().map_or(true, |t| t.is_traced(addr))
+    }
 }
 
 /// The runtime's tracer state, created (not tracing) on first use.
@@ -91,15 +106,17 @@ pub fn with_tracer<R>(rt: &Runtime, f: impl FnOnce(&mut Tracer) -> R) -> R {
     f(&mut t)
 }
 
-/// Install or remove the observer to match `is_tracing`.
+/// Install (again: the mode may have changed) or remove the observer to match
+/// `is_tracing`. In sampled mode the runtime skips the allocations the sampler would
+/// not sample and the frees of blocks it did not trace (`AllocObserver::quiet_bytes`).
 fn sync_observer(rt: &Runtime, s: &Rc<TraceState>) {
     let tracing = s.tracer.borrow().is_tracing();
     let installed = rt
         .alloc_observer()
         .is_some_and(|o| o.as_any().is::<TraceState>());
-    if tracing && !installed {
+    if tracing {
         rt.set_alloc_observer(Some(s.clone()));
-    } else if !tracing && installed {
+    } else if installed {
         rt.set_alloc_observer(None);
     }
 }

@@ -79,6 +79,19 @@ impl Sampler {
         true
     }
 
+    /// Bytes that certainly hold no sample point: `⌊remaining⌋ − 1` (0 when a point is
+    /// within a byte).
+    pub fn quiet_bytes(&self) -> u64 {
+        (self.remaining.floor() as u64).saturating_sub(1)
+    }
+
+    /// Advance past `bytes` allocated bytes known to hold no sample point
+    /// (`bytes <= quiet_bytes()`): the same as `sample` returning `false` for them.
+    pub fn skip(&mut self, bytes: u64) {
+        debug_assert!(bytes <= self.quiet_bytes(), "skipped past a sample point");
+        self.remaining -= bytes as f64;
+    }
+
     /// `p(size) = 1 - exp(-size/N)`, the probability an allocation of `size` is sampled.
     pub fn probability(&self, size: u64) -> f64 {
         -(-(size as f64) / self.mean).exp_m1()

@@ -337,6 +337,31 @@ impl Tracer {
         }
     }
 
+    /// In sampled mode, the bytes of allocation that certainly contain no sample point
+    /// (the integer part of the distance to the next one, less one): an allocator may
+    /// skip calling [`on_alloc`](Self::on_alloc) for them if it reports them with
+    /// [`skip_bytes`](Self::skip_bytes) before the next call. `None` in exact mode or
+    /// when not tracing.
+    pub fn quiet_bytes(&self) -> Option<u64> {
+        match &self.sampler {
+            Some(s) if self.tracing => Some(s.quiet_bytes()),
+            _ => None,
+        }
+    }
+
+    /// `bytes` of allocations were not reported (each within [`quiet_bytes`](Self::quiet_bytes)):
+    /// move the sampler past them.
+    pub fn skip_bytes(&mut self, bytes: u64) {
+        if let Some(s) = &mut self.sampler {
+            s.skip(bytes);
+        }
+    }
+
+    /// Whether `addr` has a trace (the block was traced and not freed since).
+    pub fn is_traced(&self, addr: usize) -> bool {
+        self.traces.contains_key(&addr)
+    }
+
     /// Record an allocation (call only when [`is_tracing`](Self::is_tracing)).
     #[cold]
     #[inline(never)]
