@@ -6,7 +6,9 @@
 //!   ├── counters     cumulative blocks and bytes allocated / freed (always on: a few adds)
 //!   ├── slow: Cell<bool>   one load + one never-taken branch when nobody observes and no
 //!   │                      budget is set; true when an observer is installed or a limit is
-//!   │     └── observer     AllocObserver::on_alloc / on_free / on_realloc (tracemalloc)
+//!   │     └── observer     AllocObserver::on_alloc / on_free / on_realloc (tracemalloc);
+//!   │                      a sampling observer's quiet bytes are counted inline and
+//!   │                      frees outside its counting filter of sampled addresses skipped
 //!   │     └── limit        bytes in use + block size > limit  =>  MemoryError
 //! alloc_object / free_object (object level, knows the kind)
 //!   └── census      live objects and bytes per kind, per host class for instances
