@@ -3,6 +3,7 @@
 //! holds from the OS) and the process's resident set size.
 #![allow(unsafe_code)] // a GlobalAlloc and one FFI call
 
+use crate::workloads::Outcome;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering::Relaxed};
 
@@ -95,4 +96,23 @@ pub fn thread_cpu_time() -> std::time::Duration {
     // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// The spike_release figures from memory readings taken before the spike, at its
+/// peak and after it was dropped (`held`: the allocator's own count of bytes held
+/// from the OS; `rss`: the process's resident set): the share of the peak's growth
+/// still held afterwards, and the peak's size. `held_note` says what `held` measures.
+pub fn spike_outcome(held: [usize; 3], rss: [usize; 3], held_note: &str) -> Outcome {
+    let [h0, h1, h2] = held;
+    let [r0, r1, r2] = rss;
+    let pct = |after: usize, peak: usize, before: usize| {
+        100.0 * after.saturating_sub(before) as f64 / peak.saturating_sub(before).max(1) as f64
+    };
+    let mut o = Outcome::default();
+    o.set("held_alloc_pct", pct(h2, h1, h0))
+        .set("held_rss_pct", pct(r2, r1, r0))
+        .set("peak_alloc_mib", h1.saturating_sub(h0) as f64 / 1048576.0)
+        .set("peak_rss_mib", r1.saturating_sub(r0) as f64 / 1048576.0)
+        .note("held_alloc_pct", held_note);
+    o
 }

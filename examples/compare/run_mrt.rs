@@ -2,7 +2,7 @@
 //! (`mrt::object::Runtime` and its `Obj` handles), mirroring
 //! `benches/python/workloads.py` line by line.
 
-use crate::measure::{rss_bytes, thread_cpu_time};
+use crate::measure::{rss_bytes, spike_outcome, thread_cpu_time};
 use crate::peers::{Pause, Rng};
 use crate::workloads::{Case, Outcome, Workload};
 use mrt::gc::Phase;
@@ -239,19 +239,11 @@ fn spike_release(n: usize) -> R<Outcome> {
     drop(spike);
     rt.collect();
     let (h2, r2) = (held(&rt), rss_bytes());
-    let pct = |after: usize, peak: usize, before: usize| {
-        100.0 * after.saturating_sub(before) as f64 / peak.saturating_sub(before).max(1) as f64
-    };
-    let mut o = Outcome::default();
-    o.set("held_alloc_pct", pct(h2, h1, h0))
-        .set("held_rss_pct", pct(r2, r1, r0))
-        .set("peak_alloc_mib", h1.saturating_sub(h0) as f64 / 1048576.0)
-        .set("peak_rss_mib", r1.saturating_sub(r0) as f64 / 1048576.0)
-        .note(
-            "held_alloc_pct",
-            "HeapStats::bytes_held (arenas + large blocks)",
-        );
-    Ok(o)
+    Ok(spike_outcome(
+        [h0, h1, h2],
+        [r0, r1, r2],
+        "HeapStats::bytes_held (arenas + large blocks)",
+    ))
 }
 
 fn deep_drop(n: usize) -> R<Outcome> {

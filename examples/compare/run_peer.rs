@@ -2,7 +2,7 @@
 //! [`peers`](crate::peers) plus the memory measurements, which need this binary's
 //! counting allocator.
 
-use crate::measure::{count_bytes, malloc_held_bytes, rss_bytes, thread_cpu_time};
+use crate::measure::{count_bytes, malloc_held_bytes, rss_bytes, spike_outcome, thread_cpu_time};
 use crate::peers::{self, Peer};
 use crate::workloads::{Case, Outcome, Workload};
 use std::hint::black_box;
@@ -128,17 +128,9 @@ fn spike_release<P: Peer>(n: usize) -> Outcome {
     let (h1, r1) = (malloc_held_bytes(), rss_bytes());
     drop(black_box(spike));
     let (h2, r2) = (malloc_held_bytes(), rss_bytes());
-    let pct = |after: usize, peak: usize, before: usize| {
-        100.0 * after.saturating_sub(before) as f64 / peak.saturating_sub(before).max(1) as f64
-    };
-    let mut o = Outcome::default();
-    o.set("held_alloc_pct", pct(h2, h1, h0))
-        .set("held_rss_pct", pct(r2, r1, r0))
-        .set("peak_alloc_mib", h1.saturating_sub(h0) as f64 / 1048576.0)
-        .set("peak_rss_mib", r1.saturating_sub(r0) as f64 / 1048576.0)
-        .note(
-            "held_alloc_pct",
-            "glibc malloc: sbrk heap + mmapped chunks (mallinfo2)",
-        );
-    o
+    spike_outcome(
+        [h0, h1, h2],
+        [r0, r1, r2],
+        "glibc malloc: sbrk heap + mmapped chunks (mallinfo2)",
+    )
 }
