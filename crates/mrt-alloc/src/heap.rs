@@ -111,7 +111,7 @@ impl Heap {
     ///
     /// Fails with an [`AllocError`] when the memory source refuses; the heap is then
     /// unchanged and usable.
-    #[inline]
+    #[inline(always)]
     pub fn try_alloc(&self, size: usize) -> Result<NonNull<u8>, AllocError> {
         self.raw.alloc(size)
     }
@@ -124,7 +124,7 @@ impl Heap {
     ///   (any size in the same size class is accepted for a small block; a large block
     ///   needs its exact size);
     /// * it has not been freed since, and is not used afterwards.
-    #[inline]
+    #[inline(always)]
     #[allow(unsafe_code)] // the public unsafe entry point; the work is in `raw`
     pub unsafe fn free(&self, ptr: NonNull<u8>, size: usize) {
         // SAFETY: the caller upholds RawHeap::free's contract, which is this one.

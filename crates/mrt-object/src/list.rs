@@ -8,18 +8,14 @@ use crate::raw::list;
 use crate::runtime::Runtime;
 
 impl Runtime {
-    /// A new empty list (tracked; 40 bytes, no buffer until the first append).
+    /// A new empty list (tracked; 32 bytes, no buffer until the first append).
     pub fn list(&self) -> Result<Obj<'_>> {
         list::new_list(self)
     }
 
-    /// A new list holding `items`.
+    /// A new list holding `items`, its buffer sized exactly (like `[a, b]` in CPython).
     pub fn list_from<'rt>(&'rt self, items: &[&Obj<'rt>]) -> Result<Obj<'rt>> {
-        let l = list::new_list(self)?;
-        for x in items {
-            list::append(&l, x)?;
-        }
-        Ok(l)
+        list::new_list_from(self, items)
     }
 }
 

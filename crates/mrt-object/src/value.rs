@@ -126,10 +126,10 @@ impl Value {
     /// The heap address if this is a heap object.
     #[inline]
     pub fn heap_addr(self) -> Option<usize> {
-        match self.decode() {
-            Decoded::Heap { addr, .. } if addr != 0 => Some(addr),
-            _ => None,
-        }
+        // Heap words have the low three bits clear (tag 0000 or 1000); the inline
+        // words all have one of them set. Same answer as `decode`, without its match.
+        let addr = self.0 & !TAG_MASK;
+        (self.0 & 0b0111 == 0 && addr != 0).then_some(addr)
     }
 
     /// The heap address if this is a GC-capable heap object; no memory is read.
@@ -140,6 +140,13 @@ impl Value {
         } else {
             None
         }
+    }
+
+    /// The address bits of the word, without checking that it is a heap word (for
+    /// code that knows it is: one mask, no branch). Meaningless for inline values.
+    #[inline(always)]
+    pub(crate) fn addr_bits(self) -> usize {
+        self.0 & !TAG_MASK
     }
 
     /// Whether this word refers to a heap object (and so carries a reference).
@@ -240,6 +247,17 @@ mod tests {
             let v = Value::from_heap(addr, gc);
             prop_assert_eq!(v.decode(), Decoded::Heap { addr, gc });
             prop_assert_eq!(v.gc_addr(), if gc { Some(addr) } else { None });
+            prop_assert_eq!(v.heap_addr(), Some(addr));
+        }
+    }
+
+    #[test]
+    fn heap_addr_is_none_for_every_inline_word() {
+        for v in [Value::NONE, Value::TRUE, Value::FALSE] {
+            assert_eq!(v.heap_addr(), None, "{v:?}");
+        }
+        for n in [SMALL_INT_MIN, -1, 0, 1, 7, 8, 16, SMALL_INT_MAX] {
+            assert_eq!(Value::small_int(n).unwrap().heap_addr(), None, "{n}");
         }
     }
 }

@@ -18,7 +18,7 @@ const _: () = assert!(GcHeader::SIZE == GC_HEAD);
 #[inline]
 pub(crate) fn gc_ref(v: Value) -> GcRef {
     debug_assert!(v.gc_addr().is_some(), "{v:?} is not GC-capable");
-    let addr = v.gc_addr().unwrap_or(GC_HEAD) - GC_HEAD;
+    let addr = v.addr_bits().wrapping_sub(GC_HEAD);
     // The address of a real object is never null (`GC_HEAD` keeps the fallback
     // non-null too).
     GcRef::from_header(NonNull::new(addr as *mut GcHeader).unwrap_or(NonNull::dangling()))

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::kind::Kind;
 use crate::raw::gc_link;
 use crate::raw::handle::Obj;
-use crate::raw::object::{self, ListBuf, ListObj};
+use crate::raw::object::{self, FLAG_GC_ITEMS, ListBuf, ListObj};
 use crate::runtime::Runtime;
 use crate::value::Value;
 use std::ptr::{self, NonNull};
@@ -42,6 +42,54 @@ pub(crate) fn new_list(rt: &Runtime) -> Result<Obj<'_>> {
         (*p).buf = ptr::null_mut();
         gc_link::track(rt, v);
         Ok(Obj::from_owned(rt, v))
+    }
+}
+
+/// A new tracked list holding `items` (each gets a reference), its buffer sized
+/// exactly (CPython's `BUILD_LIST` / `PyList_New(n)`: no over-allocation).
+pub(crate) fn new_list_from<'rt>(rt: &'rt Runtime, items: &[&Obj<'rt>]) -> Result<Obj<'rt>> {
+    if items.iter().any(|x| !std::ptr::eq(x.runtime(), rt)) {
+        return Err(Error::ValueError(
+            "object belongs to a different runtime".into(),
+        ));
+    }
+    if items.len() > MAX_LEN {
+        return Err(Error::MemoryError("list too long".into()));
+    }
+    let l = new_list(rt)?;
+    if items.is_empty() {
+        return Ok(l);
+    }
+    let n = items.len();
+    let b = rt.inner.mem.try_alloc(buf_bytes(n))?.cast::<ListBuf>();
+    // SAFETY: `b` is a fresh block with room for the header and `n` values; the list
+    // is live and has no buffer yet.
+    unsafe {
+        b.as_ptr().write(ListBuf {
+            len: n as u32,
+            cap: n as u32,
+        });
+        let dst = b.as_ptr().add(1).cast::<Value>();
+        for (i, x) in items.iter().enumerate() {
+            note_item(l.value(), x.value());
+            object::incref(x.value());
+            dst.add(i).write(x.value());
+        }
+        (*object::payload::<ListObj>(l.value())).buf = b.as_ptr();
+    }
+    Ok(l)
+}
+
+/// Record that `x` is about to be stored in the list `l`: a GC-capable item sets the
+/// list's `FLAG_GC_ITEMS` (reads the value word only, never the item).
+///
+/// # Safety
+/// `l` is a live list or host object.
+#[inline(always)]
+unsafe fn note_item(l: Value, x: Value) {
+    if x.gc_addr().is_some() {
+        // SAFETY: live object (caller).
+        unsafe { (*object::header(l)).flags |= FLAG_GC_ITEMS };
     }
 }
 
@@ -168,6 +216,7 @@ pub(crate) fn append(l: &Obj<'_>, x: &Obj<'_>) -> Result<()> {
     unsafe {
         let n = parts(p).1;
         resize(l.runtime(), p, n + 1)?;
+        note_item(l.value(), x.value());
         object::incref(x.value());
         parts(p).0.add(n).write(x.value());
         set_len(p, n + 1);
@@ -191,6 +240,7 @@ pub(crate) fn insert(l: &Obj<'_>, i: isize, x: &Obj<'_>) -> Result<()> {
         resize(l.runtime(), p, n + 1)?;
         let items = parts(p).0;
         ptr::copy(items.add(at), items.add(at + 1), n - at);
+        note_item(l.value(), x.value());
         object::incref(x.value());
         items.add(at).write(x.value());
         set_len(p, n + 1);
@@ -237,6 +287,7 @@ pub(crate) fn set(l: &Obj<'_>, i: isize, x: &Obj<'_>) -> Result<()> {
     unsafe {
         let (items, n, _) = parts(p);
         let j = index(i, n, "list assignment")?;
+        note_item(l.value(), x.value());
         object::incref(x.value());
         let old = std::mem::replace(&mut *items.add(j), x.value());
         object::decref(l.runtime(), old);
@@ -284,6 +335,7 @@ pub(crate) unsafe fn clear_raw(rt: &Runtime, v: Value) {
     unsafe {
         let (items, len, cap) = parts(p);
         let buf = std::mem::replace(&mut (*p).buf, ptr::null_mut());
+        (*object::header(v)).flags &= !FLAG_GC_ITEMS;
         if let Some(buf) = NonNull::new(buf) {
             for i in 0..len {
                 object::decref(rt, items.add(i).read());

@@ -14,6 +14,13 @@ use std::ptr::NonNull;
 
 pub(crate) use mrt_alloc::{Heap, HeapStats};
 
+/// The `MemoryError` of a failed allocation (kept out of the inlined fast paths).
+#[cold]
+#[inline(never)]
+fn alloc_error(e: mrt_alloc::AllocError) -> Error {
+    Error::MemoryError(e.to_string())
+}
+
 /// Alignment of every block handed out (the allocator's 16-byte size classes).
 pub(crate) const ALIGN: usize = 16;
 
@@ -45,13 +52,13 @@ impl Mem {
     /// As [`Mem::try_alloc`] for a request the budget already admitted
     /// (`limit::admit`): no second budget check, so an object whose collector count
     /// was taken cannot fail on the budget.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn try_alloc_admitted(&self, size: usize) -> Result<NonNull<u8>, Error> {
         debug_assert!(size > 0, "zero-sized request");
-        let p = self
-            .heap
-            .try_alloc(size)
-            .map_err(|e| Error::MemoryError(e.to_string()))?;
+        let p = match self.heap.try_alloc(size) {
+            Ok(p) => p,
+            Err(e) => return Err(alloc_error(e)),
+        };
         self.hooks.count_alloc(size);
         if self.hooks.is_slow() {
             self.hooks.notify_alloc(p.as_ptr() as usize, size);
@@ -83,7 +90,7 @@ impl Mem {
     /// # Safety
     /// `ptr` came from [`Mem::try_alloc`] or [`Mem::try_realloc`] of this `Mem` with
     /// exactly `size` bytes, and is not used afterwards.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn free(&self, ptr: NonNull<u8>, size: usize) {
         if self.hooks.is_slow() {
             self.hooks.notify_free(ptr.as_ptr() as usize, size);

@@ -45,6 +45,10 @@ pub(crate) const FLAG_HAS_WEAKREFS: u8 = 1;
 pub(crate) const FLAG_INTERNED: u8 = 2;
 /// The refcount saturated: the object is never freed by refcounting.
 pub(crate) const FLAG_IMMORTAL: u8 = 4;
+/// A list (or host data) that may hold a GC-capable object: set when one is stored,
+/// cleared when the list is emptied by `clear`. Without it `traverse` skips the
+/// buffer, so the collector never reads the items of a list of atoms.
+pub(crate) const FLAG_GC_ITEMS: u8 = 8;
 
 /// A boxed int (outside the 63-bit inline range).
 #[repr(C)]
@@ -165,7 +169,7 @@ const _: () = assert!(size_of::<HostObj>() + GC_HEAD == 48);
 #[inline]
 pub(crate) fn header(v: Value) -> *mut ObjHeader {
     debug_assert!(v.is_heap(), "{v:?} is not a heap object");
-    v.heap_addr().unwrap_or(0) as *mut ObjHeader
+    v.addr_bits() as *mut ObjHeader
 }
 
 /// The kind of a live heap object.
@@ -312,6 +316,30 @@ pub(crate) unsafe fn incref(v: Value) {
             }
         }
     }
+}
+
+/// Drop a reference unless it is the last one: returns `true` after releasing it (an
+/// inline value, an immortal object, or a count above one), `false` — changing
+/// nothing — when the object would reach zero.
+///
+/// # Safety
+/// `v` is inline or a live object; the caller owns the reference.
+#[inline]
+pub(crate) unsafe fn decref_survives(v: Value) -> bool {
+    if let Some(addr) = v.heap_addr() {
+        let h = addr as *mut ObjHeader;
+        // SAFETY: live object, reference owned by the caller.
+        unsafe {
+            if (*h).flags & FLAG_IMMORTAL != 0 {
+                return true;
+            }
+            if (*h).refcnt <= 1 {
+                return false;
+            }
+            (*h).refcnt -= 1;
+        }
+    }
+    true
 }
 
 /// Drop a reference to `v`; at zero the object is released through the runtime's

@@ -286,3 +286,80 @@ fn a_panicking_gc_callback_leaves_the_runtime_usable() {
     assert_eq!(l.len().unwrap(), 0);
     assert!(rt.check_heap());
 }
+
+/// Dropping containers frees their dying items in CPython's order (last item first,
+/// each freed completely before the next is released) whether the container is freed
+/// on the fast path (every item survives) or has to fall back to the worklist part way.
+#[test]
+fn dealloc_order_is_cpythons_on_both_paths() {
+    let rt = rt();
+    let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let l2 = log.clone();
+    let c = rt
+        .define_class(ClassSpec::new("F").slots(&["name"]).finalizer(move |o| {
+            let n = o.getattr("name").unwrap().as_int().unwrap();
+            l2.borrow_mut().push(n);
+        }))
+        .unwrap();
+    let f = |n: i64| {
+        let o = rt.instance(&c).unwrap();
+        o.setattr("name", &rt.int(n).unwrap()).unwrap();
+        o
+    };
+    // [a, 7, b, kept]: `kept` survives, then b dies, then 7, then a.
+    let kept = f(0);
+    let l = rt
+        .list_from(&[&f(1), &rt.int(7).unwrap(), &f(2), &kept])
+        .unwrap();
+    drop(l);
+    assert_eq!(*log.borrow(), vec![2, 1]);
+    log.borrow_mut().clear();
+    // A tuple of survivors and atoms is freed at once; nothing runs.
+    let t = rt.tuple(&[&kept, &rt.int(3).unwrap(), &kept]).unwrap();
+    drop(t);
+    assert!(log.borrow().is_empty());
+    // Nested: the inner list (last item) goes first, with its own items.
+    let inner = rt.list_from(&[&f(3), &f(4)]).unwrap();
+    let outer = rt.list_from(&[&f(5), &kept, &inner]).unwrap();
+    drop(inner);
+    drop(outer);
+    assert_eq!(*log.borrow(), vec![4, 3, 5]);
+    drop(kept);
+    assert_eq!(*log.borrow(), vec![4, 3, 5, 0]);
+}
+
+/// A list that starts out holding only atoms and later gets a container — by
+/// `append`, `insert`, `set` or `list_from` — is traversed again: the cycle it
+/// closes is found. After `clear` it is an atom list again.
+#[test]
+fn lists_of_atoms_that_later_hold_containers_are_traversed() {
+    let rt = rt();
+    let one = rt.int(1).unwrap();
+    for how in 0..4 {
+        let l = rt.list_from(&[&one, &one]).unwrap();
+        let inner = rt.list_from(&[&one]).unwrap();
+        match how {
+            0 => l.append(&inner).unwrap(),
+            1 => l.insert(0, &inner).unwrap(),
+            2 => l.set(1, &inner).unwrap(),
+            _ => {
+                let w = rt.list_from(&[&one, &inner]).unwrap();
+                l.append(&w).unwrap();
+            }
+        }
+        // Close the cycle through the inner list: inner -> l -> inner.
+        inner.append(&l).unwrap();
+        drop((l, inner));
+        let found = rt.collect();
+        assert!(found >= 2, "case {how}: collected {found}");
+    }
+    let l = rt.list().unwrap();
+    l.append(&l).unwrap();
+    l.clear().unwrap();
+    l.append(&one).unwrap();
+    let keep = rt.list_from(&[&l]).unwrap();
+    drop(l);
+    assert_eq!(rt.collect(), 0);
+    drop(keep);
+    assert_eq!(rt.collect(), 0);
+}
