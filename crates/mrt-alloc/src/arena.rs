@@ -12,11 +12,19 @@
 //! last arena in the list with exactly `n` free pools; it makes the re-sort after a pool is
 //! freed O(1): the arena moves just behind `nfp2lasta[old n]` — the only place it can go.
 //!
+//! **Spare pools.** A pool whose last block is freed while it is the only pool of its
+//! size class on `usedpools` stays there as the class's *spare* instead of coming back
+//! here (see `docs/allocator.md`). The table only counts them (`nspare`): a spare is not
+//! a free pool (it is not on `freepools` and cannot serve another class), so it does not
+//! affect the order, but an arena whose pools are all free or spares
+//! (`nfreepools + nspare == POOLS_PER_ARENA`) is *empty* for the retention budget
+//! ([`returned_pool`](ArenaTable::returned_pool), [`parked_spare`](ArenaTable::parked_spare)).
+//!
 //! Everything here is safe code over indices; the pointers it stores (arena base, the
 //! head of the free-pool list) are only dereferenced by the raw layer.
 
 use crate::raw::pool::PoolHeader;
-use crate::size_class::POOLS_PER_ARENA;
+use crate::size_class::{NUM_SIZE_CLASSES, POOLS_PER_ARENA};
 
 /// "No arena": the null index of the intrusive lists.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -33,6 +41,9 @@ pub(crate) struct ArenaObject {
     pub(crate) nfreepools: u32,
     /// Index of the first pool never carved yet (pools are carved lazily, in order).
     pub(crate) next_untouched: u32,
+    /// Spare pools of this arena: empty pools parked on their class's `usedpools` list
+    /// (at most one per size class, so at most `NUM_SIZE_CLASSES`).
+    pub(crate) nspare: u32,
     prev: u32,
     next: u32,
 }
@@ -48,7 +59,8 @@ pub(crate) struct ArenaTable {
     /// Head of the list of unused slots (linked through `next`).
     unused: u32,
     live: usize,
-    /// Arenas with all their pools free (kept mapped, at the tail of the usable list).
+    /// Arenas with all their pools free or spare (`nfreepools + nspare == N`), kept
+    /// mapped (at most the retention budget).
     empty: usize,
 }
 
@@ -65,7 +77,7 @@ impl ArenaTable {
         }
     }
 
-    /// Arenas held with every pool free (retained for reuse).
+    /// Arenas held with every pool free or spare (retained for reuse).
     pub(crate) fn empty(&self) -> usize {
         self.empty
     }
@@ -128,6 +140,7 @@ impl ArenaTable {
             freepools: std::ptr::null_mut(),
             nfreepools: N,
             next_untouched: 0,
+            nspare: 0,
             prev: NONE,
             next: NONE,
         };
@@ -161,7 +174,7 @@ impl ArenaTable {
         );
         let nf = self.slots[idx as usize].nfreepools;
         debug_assert!(nf > 0);
-        if nf == N {
+        if self.is_empty_arena(idx) {
             self.empty -= 1;
         }
         // The head has the fewest free pools; if it was the last with `nf`, none remain.
@@ -187,14 +200,104 @@ impl ArenaTable {
         }
     }
 
+    /// Whether every pool of arena `idx` is free or a spare.
+    #[inline]
+    fn is_empty_arena(&self, idx: u32) -> bool {
+        let a = &self.slots[idx as usize];
+        a.nfreepools + a.nspare == N
+    }
+
+    /// Arena `idx` just became empty (all pools free or spare): count it against the
+    /// budget, or, when the budget is used up, take it out of the order with its spares
+    /// counted as free pools and return `true` (the caller must unpark its spares, unmap
+    /// it and call [`release`](Self::release)).
+    fn became_empty(&mut self, idx: u32, max_empty: usize) -> bool {
+        debug_assert!(self.is_empty_arena(idx));
+        if self.empty < max_empty {
+            self.empty += 1;
+            return false;
+        }
+        self.remove(idx);
+        let a = &mut self.slots[idx as usize];
+        a.nfreepools = N;
+        a.nspare = 0;
+        true
+    }
+
     /// Arena `idx` got one pool back (CPython `insert_to_freepool`, the arena half).
     ///
-    /// Returns `true` when the arena is now entirely free and has been removed from the
-    /// usable list: the caller must unmap it and then call [`release`](Self::release).
-    /// Up to `max_empty` entirely free arenas are kept mapped (at the tail of the list,
-    /// used last): hysteresis against mapping and unmapping on every oscillation of a
-    /// workload around an arena boundary (CPython keeps one, in a slightly different way).
+    /// Returns `true` when the arena is now empty (every pool free or spare) and the
+    /// retention budget is used up. It has then been removed from the usable list (its
+    /// spares counted as free pools): the caller must unpark its spares, unmap it, and
+    /// call [`release`](Self::release). Up to `max_empty` empty arenas are kept mapped (at the
+    /// tail of the list, used last): hysteresis against mapping and unmapping on every
+    /// oscillation of a workload around an arena boundary (CPython keeps one, in a
+    /// slightly different way).
     pub(crate) fn returned_pool(&mut self, idx: u32, max_empty: usize) -> bool {
+        self.one_more_free(idx);
+        self.is_empty_arena(idx) && self.became_empty(idx, max_empty)
+    }
+
+    /// Whether a pool returned to arena `idx` now would make it the usable head (so that
+    /// the next new pool would be that very pool): the arena is full (it would enter the
+    /// list at the front) or it is the head and the only arena with its free-pool count
+    /// (it would stay the head). Parking a spare is then exactly the return and retake it
+    /// replaces, and the most-used-arena-first order is not bypassed.
+    pub(crate) fn would_lead_after_return(&self, idx: u32) -> bool {
+        let nf = self.slots[idx as usize].nfreepools;
+        nf == 0 || (self.usable == idx && self.nfp2lasta[nf as usize] == idx)
+    }
+
+    /// A pool of arena `idx` became the spare of its class (it stays on `usedpools`, so
+    /// the order is unchanged). Returns `true` exactly like
+    /// [`returned_pool`](Self::returned_pool): the arena is now spare-only and over budget.
+    pub(crate) fn parked_spare(&mut self, idx: u32, max_empty: usize) -> bool {
+        let a = &mut self.slots[idx as usize];
+        debug_assert!((a.nspare as usize) < crate::size_class::NUM_SIZE_CLASSES);
+        debug_assert!(a.nfreepools + a.nspare < N);
+        a.nspare += 1;
+        self.is_empty_arena(idx) && self.became_empty(idx, max_empty)
+    }
+
+    /// A spare of arena `idx` got a block allocated: it is a used pool again, and the
+    /// arena is no longer empty.
+    pub(crate) fn reused_spare(&mut self, idx: u32) {
+        if self.is_empty_arena(idx) {
+            self.empty -= 1;
+        }
+        let a = &mut self.slots[idx as usize];
+        debug_assert!(a.nspare > 0);
+        a.nspare -= 1;
+    }
+
+    /// A spare of arena `idx` went onto its `freepools` list. Whether the arena is empty
+    /// does not change (one spare fewer, one free pool more); the order is updated.
+    pub(crate) fn spare_returned(&mut self, idx: u32) {
+        let a = &mut self.slots[idx as usize];
+        debug_assert!(a.nspare > 0);
+        a.nspare -= 1;
+        self.one_more_free(idx);
+    }
+
+    /// Take arena `idx` (which has a free pool, so it is in the list) out of the order.
+    fn remove(&mut self, idx: u32) {
+        let a = &self.slots[idx as usize];
+        let nf = a.nfreepools;
+        debug_assert!(nf > 0);
+        if self.nfp2lasta[nf as usize] == idx {
+            let prev = a.prev;
+            self.nfp2lasta[nf as usize] =
+                if prev != NONE && self.slots[prev as usize].nfreepools == nf {
+                    prev
+                } else {
+                    NONE
+                };
+        }
+        self.unlink(idx);
+    }
+
+    /// `nfreepools` of arena `idx` grows by one: move it to its place in the order (O(1)).
+    fn one_more_free(&mut self, idx: u32) {
         let nf = self.slots[idx as usize].nfreepools;
         debug_assert!(nf < N);
         let lastnf = self.nfp2lasta[nf as usize];
@@ -210,15 +313,6 @@ impl ArenaTable {
         }
         let nf = nf + 1;
         self.slots[idx as usize].nfreepools = nf;
-
-        if nf == N {
-            if self.empty >= max_empty {
-                // Case 1: entirely free and enough are retained already → give it back.
-                self.unlink(idx);
-                return true;
-            }
-            self.empty += 1;
-        }
         if nf == 1 {
             // Case 2: it was full, so it is not in the list; it has the fewest free pools.
             let head = self.usable;
@@ -232,14 +326,14 @@ impl ArenaTable {
             if self.nfp2lasta[1] == NONE {
                 self.nfp2lasta[1] = idx;
             }
-            return false;
+            return;
         }
         if self.nfp2lasta[nf as usize] == NONE {
             self.nfp2lasta[nf as usize] = idx;
         }
         if lastnf == idx {
             // Case 4: it was the last with the old count, so it is still in order.
-            return false;
+            return;
         }
         // Case 3: move it just behind `lastnf`, the last arena with the old count.
         self.unlink(idx);
@@ -253,7 +347,6 @@ impl ArenaTable {
             self.slots[after as usize].prev = idx;
         }
         self.slots[lastnf as usize].next = idx;
-        false
     }
 
     fn unlink(&mut self, idx: u32) {
@@ -275,7 +368,8 @@ impl ArenaTable {
         a.next = NONE;
     }
 
-    /// Forget arena `idx` (already unlinked by [`returned_pool`](Self::returned_pool) and
+    /// Forget arena `idx` (already taken out of the order by
+    /// [`returned_pool`](Self::returned_pool) or [`parked_spare`](Self::parked_spare) and
     /// unmapped by the caller); its slot is reused by the next [`insert`](Self::insert).
     pub(crate) fn release(&mut self, idx: u32) {
         debug_assert!(self.nfp2lasta.iter().all(|&a| a != idx));
@@ -285,6 +379,7 @@ impl ArenaTable {
         a.freepools = std::ptr::null_mut();
         a.nfreepools = 0;
         a.next_untouched = 0;
+        a.nspare = 0;
         a.prev = NONE;
         a.next = unused;
         self.unused = idx;
@@ -348,8 +443,15 @@ impl ArenaTable {
         let empty = self
             .slots
             .iter()
-            .filter(|a| !a.base.is_null() && a.nfreepools == N)
+            .filter(|a| !a.base.is_null() && a.nfreepools + a.nspare == N)
             .count();
+        if self
+            .slots
+            .iter()
+            .any(|a| a.nfreepools + a.nspare > N || a.nspare as usize > NUM_SIZE_CLASSES)
+        {
+            return false;
+        }
         in_list == live_with_free
             && empty == self.empty
             && expected == self.nfp2lasta

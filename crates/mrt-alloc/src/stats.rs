@@ -8,7 +8,7 @@
 //!             + free_bytes                   (blocks on the free lists of used pools)
 //!             + untouched_bytes              (never-used blocks at the end of used pools)
 //!             + pool_waste_bytes             (pool remainders too small for a block)
-//!             + empty_pool_bytes             (pools with no block in use)
+//!             + empty_pool_bytes             (pools with no block in use, spares included)
 //!             + 0                            (alignment waste: arenas are trimmed exactly)
 //! bytes_held  = arena_bytes + large_bytes + large_header_bytes
 //! ```
@@ -60,16 +60,21 @@ pub struct HeapStats {
     pub pool_header_bytes: usize,
     /// Bytes at the end of used pools too small for a block of their class.
     pub pool_waste_bytes: usize,
-    /// Pools with no block in use (reusable by any size class), in held arenas.
+    /// Pools with no block in use, in held arenas: free pools (reusable by any size
+    /// class) plus the spare pools.
     pub empty_pools: usize,
+    /// Of `empty_pools`, the *spares*: empty pools left on their size class's list (at
+    /// most one per class) so that the next allocation of the class reuses them without
+    /// going through the arena (see `docs/allocator.md`, "Spare pools").
+    pub spare_pools: usize,
     /// `empty_pools * POOL_SIZE`.
     pub empty_pool_bytes: usize,
     /// Arenas currently mapped.
     pub arenas: usize,
     /// Bytes of those arenas (`arenas * ARENA_SIZE`).
     pub arena_bytes: usize,
-    /// Arenas among them with every pool empty, kept mapped for reuse (at most
-    /// [`HeapConfig::max_empty_arenas`](crate::HeapConfig::max_empty_arenas)).
+    /// Arenas among them with every pool empty (free or spare), kept mapped for reuse (at
+    /// most [`HeapConfig::max_empty_arenas`](crate::HeapConfig::max_empty_arenas)).
     pub empty_arenas: usize,
     /// Large allocations outstanding.
     pub large_count: usize,
@@ -89,6 +94,9 @@ pub struct HeapStats {
     pub arenas_mapped: u64,
     /// Arenas given back to the OS since the heap was created.
     pub arenas_released: u64,
+    /// Pools taken from arenas (free or never-used pools given a size class) since the
+    /// heap was created: the slow path that spare pools avoid.
+    pub pools_taken: u64,
     /// Bytes given back to the OS since the heap was created (arenas only; large blocks
     /// go back to the system allocator, which may or may not return them).
     pub bytes_returned_to_os: u64,
@@ -148,7 +156,7 @@ impl fmt::Display for HeapStats {
             (
                 "empty pools",
                 self.empty_pool_bytes,
-                format!("{} pools", self.empty_pools),
+                format!("{} pools ({} spare)", self.empty_pools, self.spare_pools),
             ),
             (
                 "= arenas",
@@ -226,10 +234,14 @@ pub(crate) struct Counters {
     pub(crate) untouched: [usize; NUM_SIZE_CLASSES],
     pub(crate) bytes_in_use: usize,
     pub(crate) peak_in_use: usize,
+    /// Includes the spares.
     pub(crate) empty_pools: usize,
+    /// Spare pools parked on `usedpools` (each also counted in `empty_pools`).
+    pub(crate) spare_pools: usize,
     pub(crate) peak_held: usize,
     pub(crate) arenas_mapped: u64,
     pub(crate) arenas_released: u64,
+    pub(crate) pools_taken: u64,
 }
 
 impl Counters {
@@ -241,9 +253,11 @@ impl Counters {
             bytes_in_use: 0,
             peak_in_use: 0,
             empty_pools: 0,
+            spare_pools: 0,
             peak_held: 0,
             arenas_mapped: 0,
             arenas_released: 0,
+            pools_taken: 0,
         }
     }
 }
@@ -285,6 +299,7 @@ pub(crate) fn snapshot(
     s.pool_header_bytes = s.used_pools * POOL_OVERHEAD;
     s.empty_pools = c.empty_pools;
     s.empty_pool_bytes = c.empty_pools * POOL_SIZE;
+    s.spare_pools = c.spare_pools;
     s.arenas = arenas;
     s.empty_arenas = empty_arenas;
     s.arena_bytes = arenas * ARENA_SIZE;
@@ -297,6 +312,7 @@ pub(crate) fn snapshot(
     s.peak_bytes_held = c.peak_held.max(s.bytes_held);
     s.arenas_mapped = c.arenas_mapped;
     s.arenas_released = c.arenas_released;
+    s.pools_taken = c.pools_taken;
     s.bytes_returned_to_os = c.arenas_released * ARENA_SIZE as u64;
     s.metadata_bytes = metadata_bytes;
     s

@@ -6,6 +6,18 @@
 //! the heap is `!Sync` (one thread), each public operation derives the `&mut State`
 //! exactly once and passes it down, and the only code it calls out to — the
 //! [`MemorySource`] — may not call back into the heap (its contract, point 3).
+//!
+//! **Spare pools.** When the last block of a pool is freed and that pool is the only one
+//! on `usedpools[class]`, it stays there as the class's *spare* (`ref_count == 0`, free
+//! list intact) instead of going back to its arena, so a workload that allocates and
+//! frees one block at a time does not pay [`RawHeap::pool_became_empty`] +
+//! [`RawHeap::alloc_from_new_pool`] on every cycle. Invariant: a pool with `ref_count`
+//! 0 that is not on its arena's `freepools` is the sole pool on its class's `usedpools`
+//! list. A spare is an *empty* pool for every statistic, each arena counts its spares
+//! (`nspare`), and an arena whose pools are all free or spares is an empty arena for
+//! the `max_empty_arenas` budget: over budget, its spares are unparked and it is
+//! unmapped. The fast paths are unchanged except for one `ref_count == 0` test in
+//! [`pop_block`] that detects reuse of a spare.
 #![allow(unsafe_code)]
 
 use super::large::{LargeHeader, LargeList};
@@ -23,7 +35,8 @@ use std::ptr::{self, NonNull};
 
 struct State {
     /// `usedpools[c]`: pools of class `c` with a free block (CPython `usedpools`); null
-    /// when there is none — the fast path's only test.
+    /// when there is none — the fast path's only test. Either pools with a block in use,
+    /// or exactly one empty pool: the class's spare (see the module docs).
     usedpools: [*mut PoolHeader; NUM_SIZE_CLASSES],
     counters: Counters,
     arenas: ArenaTable,
@@ -160,7 +173,12 @@ impl RawHeap {
         debug_assert!(st.usedpools[class].is_null());
         let size = class_block_size(class);
         if st.arenas.usable_head() == NONE {
-            self.new_arena(st, size)?;
+            if st.counters.spare_pools > 0 {
+                // Spares never cost a mapping: give one back to its arena and use that.
+                unpark_any_spare(st);
+            } else {
+                self.new_arena(st, size)?;
+            }
         }
         let idx = st.arenas.usable_head();
         let arena = st.arenas.get_mut(idx);
@@ -195,7 +213,9 @@ impl RawHeap {
             pool::push_front(&mut st.usedpools[class], pool);
             st.counters.used_pools[class] += 1;
             st.counters.untouched[class] += pool::untouched_blocks(pool, size);
-            Ok(pop_block(st, pool, class))
+            st.counters.pools_taken += 1;
+            // Not `pop_block`: this empty pool is a used pool already, not a spare.
+            Ok(take_block(st, pool, class))
         }
     }
 
@@ -218,33 +238,74 @@ impl RawHeap {
         Ok(())
     }
 
-    /// The last block of `pool` was freed: move it to its arena's free pools, re-sort the
-    /// arena, and unmap the arena if it is now entirely free (CPython `insert_to_freepool`).
+    /// The last block of `pool` was freed. If it is the only pool of its class with a
+    /// free block and returning it would make its arena the usable head (so the next new
+    /// pool would be this one again), park it there as the class's spare; otherwise move
+    /// it to its arena's free pools and re-sort the arena (CPython `insert_to_freepool`). Either way, an
+    /// arena left with only free and spare pools beyond the retention budget is unmapped.
     #[cold]
     #[inline(never)]
     fn pool_became_empty(&self, st: &mut State, pool: *mut PoolHeader, class: usize) {
         // SAFETY: `pool` is a live, empty pool of `class` on usedpools[class] (it had a
         // free block before this free, so it was on the list).
-        let idx = unsafe {
-            pool::unlink(&mut st.usedpools[class], pool);
-            st.counters.untouched[class] -= pool::untouched_blocks(pool, class_block_size(class));
-            (*pool).arenaindex
+        let (idx, untouched) = unsafe {
+            (
+                (*pool).arenaindex,
+                pool::untouched_blocks(pool, class_block_size(class)),
+            )
         };
+        // An empty pool counts as empty whether parked or returned.
+        st.counters.untouched[class] -= untouched;
         st.counters.used_pools[class] -= 1;
         st.counters.empty_pools += 1;
-        let arena = st.arenas.get_mut(idx);
-        // SAFETY: header valid (above); the freepools list is singly linked via nextpool.
-        unsafe { (*pool).nextpool = arena.freepools };
-        arena.freepools = pool;
-        if st.arenas.returned_pool(idx, self.max_empty_arenas) {
-            let base = st.arenas.get(idx).base;
-            // SAFETY: every pool of the arena is empty: no live block points into it,
-            // and it is no longer on any list. It came from this source's map_arena.
-            unsafe { self.source.unmap_arena(NonNull::new_unchecked(base)) };
-            st.arenas.release(idx);
-            st.counters.empty_pools -= POOLS_PER_ARENA;
-            st.counters.arenas_released += 1;
+        // SAFETY: `pool` is on usedpools[class] (above), so its links are valid.
+        let sole = st.usedpools[class] == pool && unsafe { (*pool).nextpool.is_null() };
+        let release = if sole && st.arenas.would_lead_after_return(idx) {
+            // Park it: it stays on usedpools[class] with its free list.
+            st.counters.spare_pools += 1;
+            st.arenas.parked_spare(idx, self.max_empty_arenas)
+        } else {
+            // SAFETY: `pool` is on usedpools[class]; it then goes on no list but its
+            // arena's freepools (singly linked via nextpool).
+            unsafe {
+                pool::unlink(&mut st.usedpools[class], pool);
+                let arena = st.arenas.get_mut(idx);
+                (*pool).nextpool = arena.freepools;
+                arena.freepools = pool;
+            }
+            st.arenas.returned_pool(idx, self.max_empty_arenas)
+        };
+        if release {
+            self.release_arena(st, idx);
         }
+    }
+
+    /// Arena `idx` has only free and spare pools and the arena table took it out of the
+    /// order (over the retention budget): unpark its spares and give it back.
+    #[cold]
+    #[inline(never)]
+    fn release_arena(&self, st: &mut State, idx: u32) {
+        for class in 0..NUM_SIZE_CLASSES {
+            let head = st.usedpools[class];
+            // SAFETY: a pool on a usedpools list is a live header; a spare is the sole
+            // pool of its list, so unlinking it leaves the list empty.
+            unsafe {
+                if !head.is_null() && (*head).ref_count == 0 && (*head).arenaindex == idx {
+                    pool::unlink(&mut st.usedpools[class], head);
+                    let arena = st.arenas.get_mut(idx);
+                    (*head).nextpool = arena.freepools;
+                    arena.freepools = head;
+                    st.counters.spare_pools -= 1;
+                }
+            }
+        }
+        let base = st.arenas.get(idx).base;
+        // SAFETY: every pool of the arena is empty: no live block points into it, and it
+        // is on no list (its spares were unlinked above). It came from this source.
+        unsafe { self.source.unmap_arena(NonNull::new_unchecked(base)) };
+        st.arenas.release(idx);
+        st.counters.empty_pools -= POOLS_PER_ARENA;
+        st.counters.arenas_released += 1;
     }
 
     #[cold]
@@ -335,12 +396,30 @@ impl RawHeap {
     }
 }
 
-/// Hand out the first free block of `pool` (the fast path of CPython `pymalloc_alloc`).
+/// Hand out the first free block of `pool` (the fast path of CPython `pymalloc_alloc`),
+/// noticing when `pool` is its class's spare.
 ///
 /// # Safety
 /// `pool` is a live pool of `class` on `usedpools[class]` with a non-null `freeblock`.
 #[inline(always)]
 unsafe fn pop_block(st: &mut State, pool: *mut PoolHeader, class: usize) -> NonNull<u8> {
+    // SAFETY: the header is valid (caller); an empty pool on usedpools is a spare.
+    unsafe {
+        if (*pool).ref_count == 0 {
+            spare_reused(st, pool, class);
+        }
+        take_block(st, pool, class)
+    }
+}
+
+/// Hand out the first free block of `pool`, a used pool.
+///
+/// # Safety
+/// `pool` is a live pool of `class` on `usedpools[class]` with a non-null `freeblock`,
+/// accounted as a used pool: not a spare (an empty pool only comes here fresh from
+/// `alloc_from_new_pool`, which counted it as used).
+#[inline(always)]
+unsafe fn take_block(st: &mut State, pool: *mut PoolHeader, class: usize) -> NonNull<u8> {
     let size = class_block_size(class);
     // SAFETY: the header is valid and `freeblock` a free block of this pool (caller).
     unsafe {
@@ -381,15 +460,86 @@ unsafe fn pool_free_list_empty(st: &mut State, pool: *mut PoolHeader, class: usi
 }
 
 /// A block was freed into the full `pool`: it has a free block again, so it goes to the
-/// front of `usedpools[class]`, where the next allocation of the class finds it.
+/// front of `usedpools[class]`, where the next allocation of the class finds it. A spare
+/// of the class there goes back to its arena (a spare is always alone on its list).
 ///
 /// # Safety
 /// `pool` is a live pool of `class` on no list, with one free block now.
 #[cold]
 #[inline(never)]
 unsafe fn pool_was_full(st: &mut State, pool: *mut PoolHeader, class: usize) {
-    // SAFETY: forwarded from the caller.
-    unsafe { pool::push_front(&mut st.usedpools[class], pool) };
+    let spare = st.usedpools[class];
+    // SAFETY: a pool on usedpools is a live header; `pool` is on no list (caller).
+    unsafe {
+        if !spare.is_null() && (*spare).ref_count == 0 {
+            // The class's spare must be the sole pool on its list: now that a used pool
+            // has a free block again, the spare goes back to its arena.
+            unpark(st, spare, class);
+        }
+        pool::push_front(&mut st.usedpools[class], pool);
+    }
+}
+
+/// Move the spare `spare` (the sole pool on `usedpools[class]`) to its arena's free
+/// pools: it stays an empty pool, and the arena's emptiness does not change.
+///
+/// # Safety
+/// `spare` is the spare of `class`: a live, empty pool, the sole pool on
+/// `usedpools[class]`.
+unsafe fn unpark(st: &mut State, spare: *mut PoolHeader, class: usize) {
+    // SAFETY: `spare` is a live header on usedpools[class] (caller); afterwards it is
+    // on its arena's freepools only.
+    unsafe {
+        pool::unlink(&mut st.usedpools[class], spare);
+        let idx = (*spare).arenaindex;
+        let arena = st.arenas.get_mut(idx);
+        (*spare).nextpool = arena.freepools;
+        arena.freepools = spare;
+        st.arenas.spare_returned(idx);
+    }
+    st.counters.spare_pools -= 1;
+}
+
+/// No arena has a free pool, but some class has a spare: return one to its arena (which
+/// then has a free pool and becomes the usable head).
+#[cold]
+#[inline(never)]
+fn unpark_any_spare(st: &mut State) {
+    for class in 0..NUM_SIZE_CLASSES {
+        let head = st.usedpools[class];
+        // SAFETY: a pool on a usedpools list is a live header; one with ref_count 0 is
+        // the class's spare (sole on its list).
+        unsafe {
+            if !head.is_null() && (*head).ref_count == 0 {
+                unpark(st, head, class);
+                return;
+            }
+        }
+    }
+    debug_assert!(false, "spare_pools > 0 but no spare found");
+}
+
+/// The spare of `class` is being allocated from: it is a used pool again.
+///
+/// # Safety
+/// `pool` is the spare of `class`: a live, empty pool, the sole pool on
+/// `usedpools[class]`.
+#[cold]
+#[inline(never)]
+unsafe fn spare_reused(st: &mut State, pool: *mut PoolHeader, class: usize) {
+    // SAFETY: the header is valid (caller).
+    let (idx, untouched) = unsafe {
+        debug_assert!(st.usedpools[class] == pool && (*pool).nextpool.is_null());
+        (
+            (*pool).arenaindex,
+            pool::untouched_blocks(pool, class_block_size(class)),
+        )
+    };
+    st.arenas.reused_spare(idx);
+    st.counters.spare_pools -= 1;
+    st.counters.empty_pools -= 1;
+    st.counters.used_pools[class] += 1;
+    st.counters.untouched[class] += untouched;
 }
 
 /// Fill a freed block with `0xDB`, except the free-list link word.
@@ -453,6 +603,8 @@ unsafe fn check(st: &State) -> bool {
     let mut untouched = [0usize; NUM_SIZE_CLASSES];
     let mut usable_pools = [0usize; NUM_SIZE_CLASSES];
     let mut empty_pools = 0usize;
+    let mut spare_pools = 0usize;
+    let mut empty_arenas = 0usize;
     for idx in st.arenas.live_indices() {
         let arena = st.arenas.get(idx);
         let base = arena.base;
@@ -482,7 +634,8 @@ unsafe fn check(st: &State) -> bool {
         let never = POOLS_PER_ARENA - arena.next_untouched as usize;
         ensure!(arena.nfreepools as usize == free_listed + never);
         empty_pools += free_listed + never;
-        // The used pools: every carved pool not on the free list.
+        // The used pools and spares: every carved pool not on the free list.
+        let mut spares = 0usize;
         for (k, &free) in is_free
             .iter()
             .enumerate()
@@ -500,7 +653,13 @@ unsafe fn check(st: &State) -> bool {
                 let size = class_block_size(class);
                 let cap = blocks_per_pool(class);
                 let used = (*pool).ref_count as usize;
-                ensure!(used >= 1 && used <= cap);
+                ensure!(used <= cap);
+                let spare = used == 0;
+                if spare {
+                    // A spare: the sole pool on its class's usedpools list.
+                    ensure!(st.usedpools[class] == pool);
+                    ensure!((*pool).nextpool.is_null() && (*pool).prevpool.is_null());
+                }
                 ensure!((*pool).maxnextoffset as usize == POOL_SIZE - size);
                 let next = (*pool).nextoffset as usize;
                 ensure!(
@@ -529,12 +688,24 @@ unsafe fn check(st: &State) -> bool {
                 if used < cap {
                     usable_pools[class] += 1;
                 }
-                blocks[class] += used;
-                pools[class] += 1;
-                untouched[class] += tail;
+                if spare {
+                    // An empty pool for the statistics.
+                    spares += 1;
+                    empty_pools += 1;
+                } else {
+                    blocks[class] += used;
+                    pools[class] += 1;
+                    untouched[class] += tail;
+                }
             }
         }
+        ensure!(arena.nspare as usize == spares);
+        spare_pools += spares;
+        if free_listed + never + spares == POOLS_PER_ARENA {
+            empty_arenas += 1;
+        }
     }
+    ensure!(empty_arenas == st.arenas.empty());
     // The usedpools lists: exactly the pools of each class with a free block.
     let total_pools = st.arenas.live() * POOLS_PER_ARENA;
     for (class, &head) in st.usedpools.iter().enumerate() {
@@ -578,6 +749,7 @@ unsafe fn check(st: &State) -> bool {
     ensure!(c.used_pools == pools);
     ensure!(c.untouched == untouched);
     ensure!(c.empty_pools == empty_pools);
+    ensure!(c.spare_pools == spare_pools);
     let small: usize = (0..NUM_SIZE_CLASSES)
         .map(|i| blocks[i] * class_block_size(i))
         .sum();
@@ -586,7 +758,7 @@ unsafe fn check(st: &State) -> bool {
     let stats = snapshot(
         c,
         st.arenas.live(),
-        st.arenas.empty(),
+        empty_arenas,
         large_count,
         large_bytes,
         0,
