@@ -539,4 +539,40 @@ mod tests {
         t.took_pool(a);
         assert!(t.check());
     }
+
+    #[test]
+    fn spare_only_arenas_count_as_empty_and_go_over_budget() {
+        let mut t = ArenaTable::new();
+        t.try_reserve_slot().unwrap();
+        let a = t.insert(fake_base(0));
+        t.took_pool(a);
+        t.took_pool(a);
+        assert!(
+            t.would_lead_after_return(a),
+            "alone: the head with a unique count"
+        );
+        assert!(!t.parked_spare(a, 1));
+        assert_eq!((t.empty(), t.get(a).nspare), (0, 1));
+        // Both used pools are spares now: empty, within the budget of one.
+        assert!(!t.parked_spare(a, 1));
+        assert!(t.check());
+        assert_eq!(t.empty(), 1);
+        // Reusing a spare makes it non-empty again.
+        t.reused_spare(a);
+        assert!(t.check());
+        assert_eq!(t.empty(), 0);
+        // A spare returned to the free pools: the order follows, emptiness does not change.
+        t.spare_returned(a);
+        assert!(t.check());
+        assert_eq!(
+            (t.get(a).nfreepools, t.get(a).nspare, t.empty()),
+            (N - 1, 0, 0)
+        );
+        // With no budget, the arena goes as soon as it is spare-only.
+        assert!(t.parked_spare(a, 0));
+        assert_eq!((t.get(a).nfreepools, t.get(a).nspare), (N, 0));
+        t.release(a);
+        assert!(t.check());
+        assert_eq!((t.live(), t.empty(), t.usable_head()), (0, 0, NONE));
+    }
 }

@@ -32,8 +32,11 @@ impl HeapConfig {
         self
     }
 
-    /// Keep up to `n` entirely free arenas mapped (default [`DEFAULT_MAX_EMPTY_ARENAS`]);
-    /// any further arena is returned to the OS as soon as its last block is freed.
+    /// Keep up to `n` empty arenas mapped (default [`DEFAULT_MAX_EMPTY_ARENAS`]); any
+    /// further arena is returned to the OS as soon as its last block is freed. An arena is
+    /// empty when each of its pools is free or a size class's *spare* (an emptied pool
+    /// kept on its class list for the next allocation; see
+    /// [`HeapStats::spare_pools`](crate::HeapStats::spare_pools)).
     ///
     /// The retained arenas sit at the tail of the usable-arena order (used last), so they
     /// do not slow draining; they stop a workload that repeatedly allocates and frees a

@@ -17,6 +17,9 @@
 //! * New pools come from the arena with the fewest free pools (CPython's
 //!   `usable_arenas`, re-sorted in O(1) with `nfp2lasta`), so lightly used arenas drain
 //!   and an empty arena is `munmap`ped: memory really goes back to the OS.
+//! * A pool emptied while it is its class's only pool with free blocks stays on the
+//!   class list as a *spare* (an empty pool for the statistics and the empty-arena
+//!   budget), so allocating and freeing one object at a time stays on the fast path.
 //! * Failure is a value ([`AllocError`]); the OS side is a [`MemorySource`], which tests
 //!   replace with a [`FailingSource`].
 //! * [`ScratchArena`] is the per-collection bump arena (design §4) — unrelated to the

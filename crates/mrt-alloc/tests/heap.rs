@@ -403,3 +403,244 @@ fn large_blocks_on_both_sides_of_the_mmap_threshold_work_and_are_counted() {
     assert_eq!((stats.large_count, stats.large_bytes), (0, 0));
     assert!(heap.check_invariants());
 }
+
+// ---- Spare pools -------------------------------------------------------------------
+
+#[test]
+fn one_block_at_a_time_keeps_the_class_spare_and_never_goes_back_to_the_arena() {
+    let heap = Heap::new();
+    let first = heap.try_alloc(48).unwrap();
+    // SAFETY: allocated above with size 48, freed once.
+    unsafe { heap.free(first, 48) };
+    let s = heap.stats();
+    assert_eq!((s.arenas_mapped, s.pools_taken), (1, 1));
+    // The emptied pool is its class's spare: an empty pool, in an empty arena.
+    assert_eq!(
+        (s.spare_pools, s.empty_pools, s.used_pools),
+        (1, POOLS_PER_ARENA, 0)
+    );
+    assert_eq!(
+        (s.empty_arenas, s.untouched_blocks, s.free_blocks),
+        (1, 0, 0)
+    );
+    assert_eq!(s.unaccounted_bytes(), 0);
+    assert!(heap.check_invariants());
+    for i in 0..10_000 {
+        let p = heap.try_alloc(48).unwrap();
+        assert_eq!(p, first, "the spare hands out the same block again");
+        if i % 1000 == 0 {
+            let s = heap.stats();
+            assert_eq!((s.spare_pools, s.used_pools, s.empty_arenas), (0, 1, 0));
+            assert_eq!(s.empty_pools, POOLS_PER_ARENA - 1);
+            assert!(heap.check_invariants());
+        }
+        // SAFETY: allocated above with size 48, freed once.
+        unsafe { heap.free(p, 48) };
+        if i % 1000 == 0 {
+            assert!(heap.check_invariants());
+        }
+    }
+    let s = heap.stats();
+    assert_eq!(
+        (s.arenas_mapped, s.arenas_released, s.pools_taken),
+        (1, 0, 1),
+        "no arena mapped and no pool taken after the first\n{s}"
+    );
+    assert_eq!(
+        (s.spare_pools, s.empty_pools, s.empty_arenas),
+        (1, POOLS_PER_ARENA, 1)
+    );
+    assert!(heap.check_invariants());
+}
+
+#[test]
+fn object_and_buffer_churn_keeps_one_spare_per_class() {
+    // The runtime's pattern: an object plus its buffer, both dropped, repeated.
+    let heap = Heap::new();
+    for _ in 0..10_000 {
+        let obj = heap.try_alloc(48).unwrap();
+        let buf = heap.try_alloc(64).unwrap();
+        // SAFETY: allocated above with these sizes, freed once.
+        unsafe {
+            heap.free(obj, 48);
+            heap.free(buf, 64);
+        }
+    }
+    let s = heap.stats();
+    assert_eq!((s.arenas_mapped, s.pools_taken), (1, 2), "{s}");
+    assert_eq!((s.spare_pools, s.empty_arenas, s.bytes_in_use), (2, 1, 0));
+    assert!(heap.check_invariants());
+}
+
+#[test]
+fn a_spare_only_arena_is_released_when_over_the_budget() {
+    let per_pool = blocks_per_pool(31);
+    let heap = Heap::with_config(HeapConfig::new().max_empty_arenas(1));
+    // Arena A: full of 512-byte blocks. Arena B: one more 512 pool and one 16 pool.
+    let a: Vec<_> = (0..POOLS_PER_ARENA * per_pool)
+        .map(|_| heap.try_alloc(512).unwrap())
+        .collect();
+    let b512 = heap.try_alloc(512).unwrap();
+    let b16 = heap.try_alloc(16).unwrap();
+    assert_eq!(heap.stats().arenas, 2);
+    // SAFETY: allocated above with size 16, freed once.
+    unsafe { heap.free(b16, 16) };
+    let s = heap.stats();
+    assert_eq!(
+        (s.spare_pools, s.empty_arenas),
+        (1, 0),
+        "B is not empty\n{s}"
+    );
+    for p in a {
+        // SAFETY: allocated above with size 512, freed once.
+        unsafe { heap.free(p, 512) };
+    }
+    let s = heap.stats();
+    assert_eq!(
+        (s.arenas, s.empty_arenas, s.arenas_released),
+        (2, 1, 0),
+        "{s}"
+    );
+    assert!(heap.check_invariants());
+    // B's last block: B is now spare-only, which counts as empty; A already uses the
+    // budget, so B goes, spares and all.
+    // SAFETY: allocated above with size 512, freed once.
+    unsafe { heap.free(b512, 512) };
+    let s = heap.stats();
+    assert_eq!(
+        (s.arenas, s.empty_arenas, s.arenas_released),
+        (1, 1, 1),
+        "{s}"
+    );
+    assert_eq!((s.spare_pools, s.empty_pools), (0, POOLS_PER_ARENA));
+    assert!(heap.check_invariants());
+}
+
+#[test]
+fn a_spare_only_arena_uses_the_budget_so_an_empty_one_is_released() {
+    let per_pool = blocks_per_pool(31);
+    let heap = Heap::with_config(HeapConfig::new().max_empty_arenas(1));
+    let a: Vec<_> = (0..POOLS_PER_ARENA * per_pool)
+        .map(|_| heap.try_alloc(512).unwrap())
+        .collect();
+    let b16 = heap.try_alloc(16).unwrap();
+    // SAFETY: allocated above with size 16, freed once.
+    unsafe { heap.free(b16, 16) };
+    let s = heap.stats();
+    assert_eq!((s.arenas, s.empty_arenas, s.spare_pools), (2, 1, 1), "{s}");
+    for p in a {
+        // SAFETY: allocated above with size 512, freed once.
+        unsafe { heap.free(p, 512) };
+        assert!(heap.stats().empty_arenas <= 1);
+    }
+    let s = heap.stats();
+    assert_eq!(
+        (s.arenas, s.empty_arenas, s.arenas_released),
+        (1, 1, 1),
+        "{s}"
+    );
+    assert_eq!((s.spare_pools, s.empty_pools), (1, POOLS_PER_ARENA));
+    assert!(heap.check_invariants());
+    // The retained spare-only arena serves its class without taking a pool; reusing the
+    // spare makes the arena non-empty again.
+    let taken = s.pools_taken;
+    let p = heap.try_alloc(16).unwrap();
+    let s = heap.stats();
+    assert_eq!(
+        (s.pools_taken, s.spare_pools, s.empty_arenas),
+        (taken, 0, 0)
+    );
+    assert!(heap.check_invariants());
+    // SAFETY: allocated above with size 16, freed once.
+    unsafe { heap.free(p, 16) };
+    assert_eq!(heap.stats().empty_arenas, 1);
+    assert!(heap.check_invariants());
+}
+
+#[test]
+fn with_no_retained_arenas_spares_do_not_keep_an_arena() {
+    let heap = Heap::with_config(HeapConfig::new().max_empty_arenas(0));
+    for i in 0..1000 {
+        let p = heap.try_alloc(48).unwrap();
+        let q = heap.try_alloc(200).unwrap();
+        // SAFETY: allocated above with these sizes, freed once.
+        unsafe {
+            heap.free(p, 48);
+            heap.free(q, 200);
+        }
+        let s = heap.stats();
+        assert_eq!((s.arenas, s.bytes_held, s.spare_pools), (0, 0, 0), "{s}");
+        assert_eq!(s.arenas_released, i + 1);
+    }
+    assert!(heap.check_invariants());
+    // A spare in a busy arena is fine, but it goes with the arena's last block.
+    let keep = heap.try_alloc(100).unwrap();
+    let p = heap.try_alloc(48).unwrap();
+    // SAFETY: allocated above with size 48, freed once.
+    unsafe { heap.free(p, 48) };
+    assert_eq!(heap.stats().spare_pools, 1);
+    assert!(heap.check_invariants());
+    // SAFETY: allocated above with size 100, freed once.
+    unsafe { heap.free(keep, 100) };
+    let s = heap.stats();
+    assert_eq!((s.arenas, s.spare_pools, s.empty_pools), (0, 0, 0), "{s}");
+    assert!(heap.check_invariants());
+}
+
+#[test]
+fn spares_never_cost_an_arena_mapping() {
+    let per_pool = blocks_per_pool(31);
+    let heap = Heap::new();
+    let p = heap.try_alloc(16).unwrap();
+    // SAFETY: allocated above with size 16, freed once.
+    unsafe { heap.free(p, 16) };
+    assert_eq!(heap.stats().spare_pools, 1);
+    // Every other pool of the arena goes to 512-byte blocks; the next pool is the spare.
+    let mut blocks: Vec<_> = (0..(POOLS_PER_ARENA - 1) * per_pool)
+        .map(|_| heap.try_alloc(512).unwrap())
+        .collect();
+    assert_eq!(heap.stats().spare_pools, 1);
+    blocks.push(heap.try_alloc(512).unwrap());
+    let s = heap.stats();
+    assert_eq!(
+        (s.arenas_mapped, s.spare_pools, s.empty_pools),
+        (1, 0, 0),
+        "{s}"
+    );
+    assert!(heap.check_invariants());
+    for p in blocks {
+        // SAFETY: allocated above with size 512, freed once.
+        unsafe { heap.free(p, 512) };
+    }
+    assert!(heap.check_invariants());
+}
+
+#[test]
+fn a_pool_that_was_full_takes_over_from_the_spare() {
+    let per_pool = blocks_per_pool(0);
+    let heap = Heap::new();
+    // Two pools of class 0: the first full, the second with one block.
+    let full: Vec<_> = (0..per_pool).map(|_| heap.try_alloc(16).unwrap()).collect();
+    let last = heap.try_alloc(16).unwrap();
+    // SAFETY: allocated above with size 16, freed once.
+    unsafe { heap.free(last, 16) };
+    assert_eq!(heap.stats().spare_pools, 1);
+    // A block freed in the full pool: it goes on the list and the spare goes back.
+    let mut full = full.into_iter();
+    // SAFETY: allocated above with size 16, freed once.
+    unsafe { heap.free(full.next().unwrap(), 16) };
+    let s = heap.stats();
+    assert_eq!((s.spare_pools, s.used_pools), (0, 1), "{s}");
+    assert!(heap.check_invariants());
+    for p in full {
+        // SAFETY: allocated above with size 16, freed once.
+        unsafe { heap.free(p, 16) };
+    }
+    let s = heap.stats();
+    assert_eq!(
+        (s.spare_pools, s.used_pools, s.bytes_in_use),
+        (1, 0, 0),
+        "{s}"
+    );
+    assert!(heap.check_invariants());
+}

@@ -21,6 +21,8 @@ enum Op {
     Realloc(usize, usize),
     /// Check every live block's contents.
     Check,
+    /// Allocate a block and free it at once (the spare-pool path: one object at a time).
+    Bounce(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -31,6 +33,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Op::Write(i, b)),
         1 => (any::<usize>(), 0usize..=1024).prop_map(|(i, s)| Op::Realloc(i, s)),
         1 => Just(Op::Check),
+        2 => (0usize..=512).prop_map(Op::Bounce),
     ]
 }
 
@@ -88,6 +91,9 @@ fn stats_match(heap: &Heap, live: &[Live]) -> Result<(), TestCaseError> {
     prop_assert_eq!(heap.bytes_held(), s.bytes_held);
     prop_assert_eq!(s.unaccounted_bytes(), 0);
     prop_assert!(s.peak_bytes_in_use >= s.bytes_in_use);
+    // Spares are empty pools, at most one per size class.
+    prop_assert!(s.spare_pools <= s.empty_pools && s.spare_pools <= NUM_SIZE_CLASSES);
+    prop_assert!(s.empty_arenas <= s.arenas);
     prop_assert!(heap.check_invariants());
     Ok(())
 }
@@ -163,9 +169,24 @@ fn run(ops: Vec<Op>, max_empty: usize) -> Result<(), TestCaseError> {
                     prop_assert!(intact(b));
                 }
             }
+            Op::Bounce(size) => {
+                let ptr = heap
+                    .try_alloc(size)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                // SAFETY: `ptr` was just allocated from `heap` with `size`.
+                unsafe {
+                    ptr.as_ptr().write_bytes(0xEE, size);
+                    heap.free(ptr, size);
+                }
+                for b in &live {
+                    prop_assert!(intact(b));
+                }
+            }
             _ => {}
         }
         stats_match(&heap, &live)?;
+        // Arenas with only free and spare pools stay within the budget.
+        prop_assert!(heap.stats().empty_arenas <= max_empty);
     }
     for b in live.drain(..) {
         prop_assert!(intact(&b));

@@ -15,7 +15,8 @@
 //!
 //! Invariant of a pool on its size class's `usedpools` list: `freeblock` is non-null
 //! (it has a block to hand out without further checks). A full pool has a null
-//! `freeblock` and is on no list; an empty pool is on its arena's `freepools` list.
+//! `freeblock` and is on no list; an empty pool is on its arena's `freepools` list, or
+//! it is its class's *spare*: the sole pool on `usedpools` (see `raw/heap.rs`).
 #![allow(unsafe_code)]
 
 use crate::size_class::{POOL_OVERHEAD, POOL_SIZE};
