@@ -280,9 +280,15 @@ pub(crate) fn untrack_survivors<H: GcHost>(young: GcRef, host: &H, pass: Untrack
 /// **Contracts.** Entry: `unreachable` as `move_unreachable`'s exit;
 /// `finalizers` empty. Exit: NEXT_MASK_UNREACHABLE is clear everywhere
 /// (`unreachable` is a normal list); unreachable objects with a legacy
-/// finalizer moved to `finalizers` with COLLECTING cleared.
-pub(crate) fn move_legacy_finalizers<H: GcHost>(unreachable: GcRef, finalizers: GcRef, host: &H) {
+/// finalizer moved to `finalizers` with COLLECTING cleared. Returns how many
+/// objects stayed in `unreachable` (its size: the walk counts it for free).
+pub(crate) fn move_legacy_finalizers<H: GcHost>(
+    unreachable: GcRef,
+    finalizers: GcRef,
+    host: &H,
+) -> usize {
     debug_assert!(unreachable.raw_next() & NEXT_MASK_UNREACHABLE == 0);
+    let mut left = 0;
     let mut gc = unreachable.next();
     while gc != unreachable {
         debug_assert!(gc.unreachable_bit());
@@ -292,9 +298,12 @@ pub(crate) fn move_legacy_finalizers<H: GcHost>(unreachable: GcRef, finalizers: 
         if host.has_legacy_finalizer(gc) {
             gc.clear_collecting();
             gc_list_move(gc, finalizers);
+        } else {
+            left += 1;
         }
         gc = next;
     }
+    left
 }
 
 /// Mirrors `move_legacy_finalizer_reachable` with `visit_move`.
@@ -389,17 +398,20 @@ pub(crate) fn handle_weakrefs<H: GcHost>(
 /// not yet FINALIZED and with a finalizer has been marked FINALIZED and
 /// finalized once (holding a strong reference during the call). Objects may
 /// have died (and unlinked themselves) meanwhile; the survivors remain in
-/// `collectable`.
-pub(crate) fn finalize_garbage<H: GcHost>(collectable: GcRef, host: &H, panics: &Panics) {
+/// `collectable`. Returns whether any finalizer ran (if none did, nothing can
+/// have been resurrected).
+pub(crate) fn finalize_garbage<H: GcHost>(collectable: GcRef, host: &H, panics: &Panics) -> bool {
     // finalize() may free arbitrary objects of `collectable`, so always take
     // the first one and park it in `seen`.
     let seen_head = GcHeader::new();
     let seen = GcRef::head(&seen_head);
     gc_list_init(seen);
+    let mut ran = false;
     while !gc_list_is_empty(collectable) {
         let gc = collectable.next();
         gc_list_move(gc, seen);
         if !gc.finalized() && host.has_finalizer(gc) {
+            ran = true;
             gc.set_finalized_flag();
             host.incref(gc);
             panics.call(|| host.finalize(gc));
@@ -407,6 +419,7 @@ pub(crate) fn finalize_garbage<H: GcHost>(collectable: GcRef, host: &H, panics: 
         }
     }
     gc_list_merge(seen, collectable);
+    ran
 }
 
 /// Mirrors `handle_resurrected_objects`.
@@ -662,12 +675,16 @@ pub(crate) fn gc_collect_main<H: GcHost>(
     let finalizers = GcRef::head(&finalizers_head);
     gc_list_init(finalizers);
     // NEXT_MASK_UNREACHABLE is cleared here; unreachable is a normal list after.
-    move_legacy_finalizers(unreachable, finalizers, host);
+    let mut unreachable_len = move_legacy_finalizers(unreachable, finalizers, host);
+    let finalizers_len = gc_list_size(finalizers);
     move_legacy_finalizer_reachable(finalizers, host, panics);
+    // What moved to `finalizers` left `unreachable`.
+    unreachable_len -= gc_list_size(finalizers) - finalizers_len;
     if panics.traverse_failed() {
         // We may have missed objects reachable from uncollectable ones: keep all.
         gc_list_clear_collecting(unreachable);
         gc_list_merge(unreachable, old);
+        unreachable_len = 0;
     }
     validate_list(finalizers, FlagState::CollectingClearUnreachableClear);
     validate_list(unreachable, FlagState::CollectingSetUnreachableClear);
@@ -685,15 +702,29 @@ pub(crate) fn gc_collect_main<H: GcHost>(
     validate_list(unreachable, FlagState::CollectingSetUnreachableClear);
 
     // Call finalizers on objects which have one.
-    finalize_garbage(unreachable, host, panics);
+    let finalized = finalize_garbage(unreachable, host, panics);
+    debug_assert!(finalized || unreachable_len == gc_list_size(unreachable));
 
     // Objects a finalizer resurrected go to `old`; continue with the rest.
     let final_head = GcHeader::new();
     let final_unreachable = GcRef::head(&final_head);
-    handle_resurrected_objects(unreachable, final_unreachable, old, host, panics);
+    if finalized {
+        handle_resurrected_objects(unreachable, final_unreachable, old, host, panics);
+        unreachable_len = gc_list_size(final_unreachable);
+    } else {
+        // Beyond CPython, which always re-runs the reachability analysis here: with
+        // no finalizer run, no object of `unreachable` can have been resurrected
+        // (weakref callbacks only ran for reachable weakrefs, which cannot reach
+        // trash), so the analysis would find exactly `unreachable` again. The list
+        // already has handle_resurrected_objects' exit state (COLLECTING set, mask
+        // clear).
+        gc_list_init(final_unreachable);
+        gc_list_merge(unreachable, final_unreachable);
+    }
+    validate_list(final_unreachable, FlagState::CollectingSetUnreachableClear);
 
     // Break the cycles.
-    m += gc_list_size(final_unreachable);
+    m += unreachable_len;
     delete_garbage(st, final_unreachable, old, host, panics);
 
     // Count (and report) the uncollectable.

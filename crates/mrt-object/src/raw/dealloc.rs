@@ -40,14 +40,21 @@ const NOT_STARTED: usize = 0;
 /// # Safety
 /// `v` is a live heap object of `rt` with refcount zero, referenced from nowhere
 /// but weak references.
-pub(crate) unsafe fn release(rt: &Runtime, v: Value) {
-    if v.gc_addr().is_some() {
-        // SAFETY: live GC-capable object.
-        unsafe { gc_link::untrack(rt, v) };
-    }
-    // SAFETY: live object at refcount zero (caller).
-    let Some(state) = (unsafe { release_fast(rt, v) }) else {
-        return;
+pub(crate) unsafe fn release(rt: &Runtime, mut v: Value) {
+    let state = loop {
+        if v.gc_addr().is_some() {
+            // SAFETY: live GC-capable object.
+            unsafe { gc_link::untrack(rt, v) };
+        }
+        // SAFETY: live object at refcount zero (caller; for a tail child, the
+        // parent's reference was its last and has been dropped).
+        match unsafe { release_fast(rt, v) } {
+            Fast::Freed => return,
+            // The parent is freed; its last child died with it: free the child the
+            // same way (a chain of them is a loop, not a recursion).
+            Fast::Tail(child) => v = child,
+            Fast::Slow(state) => break state,
+        }
     };
     rt.inner.pending.borrow_mut().push((v, state));
     if rt.inner.draining.get() {
@@ -75,49 +82,68 @@ pub(crate) unsafe fn release(rt: &Runtime, v: Value) {
     }
 }
 
+/// What [`release_fast`] did.
+enum Fast {
+    /// The object is freed, and every child it released survived.
+    Freed,
+    /// The object is freed; its last child (in release order) lost its last
+    /// reference with it and is now at refcount zero, to be released next — the
+    /// tail position of `step`, where the parent is freed before its last child.
+    Tail(Value),
+    /// Continue through the worklist from this frame state.
+    Slow(usize),
+}
+
 /// The common case without the worklist: an object with no finalizer, no weak
 /// references and no host value, whose children survive the release (inline values,
-/// or objects with other references). Its children are released in CPython's order and
-/// it is freed; nothing observable can run in between, so doing it at once is the
-/// same as doing it through a frame. Returns `None` when the object is freed, or the
-/// frame state to continue from: `NOT_STARTED` for the kinds this does not handle,
-/// `i + 1` when child `i` (release order) is the first whose count would reach zero
-/// (children before it are released already; `start` has nothing to do for these
-/// kinds).
+/// or objects with other references) — except perhaps the last one released. Its
+/// children are released in CPython's order and it is freed; nothing observable can
+/// run in between, so doing it at once is the same as doing it through a frame.
+/// Returns [`Fast::Slow`] with `NOT_STARTED` for the kinds this does not handle, or
+/// `i + 1` when child `i` (release order), not the last, is the first whose count
+/// would reach zero (children before it are released already; `start` has nothing to
+/// do for these kinds).
 ///
 /// # Safety
 /// `v` is a live object of `rt` at refcount zero, untracked.
 #[inline]
-unsafe fn release_fast(rt: &Runtime, v: Value) -> Option<usize> {
+unsafe fn release_fast(rt: &Runtime, v: Value) -> Fast {
     // SAFETY: live object (caller); children of a live container are live.
     unsafe {
         let flags = object::flags(v);
-        match object::kind_of(v) {
-            Kind::Int | Kind::Float if flags & FLAG_HAS_WEAKREFS == 0 => {}
-            Kind::Str | Kind::Bytes if flags & (FLAG_HAS_WEAKREFS | FLAG_INTERNED) == 0 => {}
+        // The children in release order (`list_dealloc` and `tupledealloc` release
+        // the last item first), as (items, n): child i is items[n - 1 - i].
+        let (items, n) = match object::kind_of(v) {
+            Kind::Int | Kind::Float if flags & FLAG_HAS_WEAKREFS == 0 => (std::ptr::null(), 0),
+            Kind::Str | Kind::Bytes if flags & (FLAG_HAS_WEAKREFS | FLAG_INTERNED) == 0 => {
+                (std::ptr::null(), 0)
+            }
             Kind::List if flags & FLAG_HAS_WEAKREFS == 0 => {
                 let (items, n) = list_items(v);
-                // `list_dealloc` releases the last item first.
-                for i in 0..n {
-                    if !object::decref_survives(*items.add(n - 1 - i)) {
-                        return Some(i + 1);
-                    }
-                }
+                (items.cast_const(), n)
             }
             Kind::Tuple if flags & FLAG_HAS_WEAKREFS == 0 => {
                 let items = tuple_items(v);
-                let n = items.len();
-                for i in 0..n {
-                    if !object::decref_survives(items[n - 1 - i]) {
-                        return Some(i + 1);
-                    }
-                }
+                (items.as_ptr(), items.len())
             }
-            _ => return Some(NOT_STARTED),
+            _ => return Fast::Slow(NOT_STARTED),
+        };
+        for i in 0..n {
+            let child = *items.add(n - 1 - i);
+            if object::decref_survives(child) {
+                continue;
+            }
+            if i + 1 < n {
+                return Fast::Slow(i + 1);
+            }
+            // The last child dies: free the parent first (`step`'s tail position).
+            finish(rt, v);
+            object::set_refcnt(child, 0);
+            return Fast::Tail(child);
         }
         finish(rt, v);
     }
-    None
+    Fast::Freed
 }
 
 /// Worklist capacity kept between deallocations (frames; 64 KiB).
