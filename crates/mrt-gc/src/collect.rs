@@ -91,6 +91,54 @@ pub(crate) fn subtract_refs<H: GcHost>(containers: GcRef, host: &H, panics: &Pan
     delay.drain(visit_decref);
 }
 
+/// `update_refs` and `subtract_refs` in one walk (beyond CPython), for a full
+/// collection in which every tracked object is in `containers` (nothing is
+/// frozen): then "tracked but COLLECTING clear" can only mean "not reached by
+/// this walk yet", so an object's `gc_refs` is initialised from its refcount
+/// the first time it is seen, as the walk reaches it or as an edge does, and
+/// edges decrement it from then on. Decrements and the one initialisation
+/// commute, so the result is `update_refs` then `subtract_refs`'s, in one pass
+/// over the oldest generation instead of two.
+///
+/// **Contracts.** Entry: as `update_refs`', and every tracked object is in
+/// `containers`. Exit: as `subtract_refs`'.
+pub(crate) fn update_and_subtract_refs<H: GcHost>(containers: GcRef, host: &H, panics: &Panics) {
+    #[inline(always)]
+    fn init<H: GcHost>(host: &H, op: GcRef) {
+        let rc = host.refcount(op);
+        debug_assert!(
+            rc != 0,
+            "tracked object with refcount 0 (type {})",
+            host.type_name(op)
+        );
+        op.reset_gc_refs(rc);
+    }
+    let visit_decref = |op: GcRef| {
+        // Untracked objects (next == 0) are not in the collection.
+        if op.tracked() {
+            if !op.collecting() {
+                init(host, op);
+            }
+            op.dec_gc_refs();
+        }
+    };
+    let mut delay = VisitDelay::new();
+    let mut visit = |op: GcRef| {
+        if let Some(old) = delay.push(op) {
+            visit_decref(old);
+        }
+    };
+    let mut gc = containers.next();
+    while gc != containers {
+        if !gc.collecting() {
+            init(host, gc);
+        }
+        traverse_guarded(host, gc, panics, &mut visit);
+        gc = gc.next();
+    }
+    delay.drain(visit_decref);
+}
+
 /// Mirrors `visit_reachable`: `op` is referenced by an object known reachable.
 #[inline(always)]
 fn visit_reachable(op: GcRef, reachable: GcRef) {
@@ -139,6 +187,7 @@ pub(crate) fn move_unreachable<H: GcHost>(
     host: &H,
     panics: &Panics,
     untrack: bool,
+    mut full_candidates: Option<&mut Candidates<'_>>,
 ) -> (usize, usize) {
     let mut prev = young;
     let mut gc = young.next();
@@ -183,6 +232,12 @@ pub(crate) fn move_unreachable<H: GcHost>(
                 gc.set_raw_next(0);
                 gc.set_raw_prev(gc.raw_prev() & PREV_MASK_FINALIZED);
             } else {
+                if H::UNTRACKS
+                    && let Some(c) = full_candidates.as_deref_mut()
+                    && host.full_untrack_candidate(gc)
+                {
+                    c.push(gc);
+                }
                 // Relink gc_prev to the previous element; gc leaves COLLECTING.
                 gc.set_prev(prev);
                 gc.clear_collecting();
@@ -232,13 +287,20 @@ pub(crate) fn deduce_unreachable<H: GcHost>(
     host: &H,
     panics: &Panics,
     untrack: bool,
+    full_candidates: Option<&mut Candidates<'_>>,
 ) -> (usize, usize) {
     validate_list(base, FlagState::CollectingClearUnreachableClear);
-    update_refs(base, host); // gc_prev holds gc_refs from here...
-    subtract_refs(base, host, panics);
+    // gc_prev holds gc_refs from here...
+    if full_candidates.is_some() {
+        // A full collection with nothing frozen (see gc_collect_main).
+        update_and_subtract_refs(base, host, panics);
+    } else {
+        update_refs(base, host);
+        subtract_refs(base, host, panics);
+    }
     gc_list_init(unreachable);
     let (mut reachable, mut out_of_order) =
-        move_unreachable(base, unreachable, host, panics, untrack); // ...to here
+        move_unreachable(base, unreachable, host, panics, untrack, full_candidates); // ...to here
     validate_list(base, FlagState::CollectingClearUnreachableClear);
     validate_list(unreachable, FlagState::CollectingSetUnreachableSet);
     if panics.traverse_failed() {
@@ -271,6 +333,26 @@ pub(crate) fn untrack_survivors<H: GcHost>(young: GcRef, host: &H, pass: Untrack
             n += 1;
         }
         gc = next;
+    }
+    n
+}
+
+/// Survivors a full collection may untrack afterwards, in scan (= final list)
+/// order, gathered by `move_unreachable` (see
+/// [`GcHost::full_untrack_candidate`]).
+pub(crate) type Candidates<'a> = bumpalo::collections::Vec<'a, GcRef>;
+
+/// The `FullCollection` pass of [`untrack_survivors`] over the candidates
+/// only: the same objects offered in the same order (non-candidates would
+/// have answered `false`), without walking every survivor again.
+pub(crate) fn untrack_candidates<H: GcHost>(candidates: &[GcRef], host: &H) -> usize {
+    let mut n = 0;
+    for &gc in candidates {
+        debug_assert!(gc.tracked());
+        if host.maybe_untrack(gc, UntrackPass::FullCollection) {
+            untrack_raw(gc);
+            n += 1;
+        }
     }
     n
 }
@@ -437,7 +519,7 @@ pub(crate) fn handle_resurrected_objects<H: GcHost>(
     // Prepare for a new deduce_unreachable.
     gc_list_clear_collecting(unreachable);
     let resurrected = unreachable;
-    deduce_unreachable(resurrected, still_unreachable, host, panics, false);
+    deduce_unreachable(resurrected, still_unreachable, host, panics, false, None);
     clear_unreachable_mask(still_unreachable);
     gc_list_merge(resurrected, old);
 }
@@ -648,8 +730,19 @@ pub(crate) fn gc_collect_main<H: GcHost>(
 
     let unreachable_head = GcHeader::new();
     let unreachable = GcRef::head(&unreachable_head);
-    // untrack_tuples is fused into move_unreachable (`true`).
-    let (mut survivors, out_of_order) = deduce_unreachable(young, unreachable, host, panics, true);
+    // untrack_tuples is fused into move_unreachable (`true`); a full collection
+    // also gathers the candidates of untrack_dicts as it scans.
+    // Both need every tracked object in `young`: a full collection with
+    // nothing frozen (the permanent generation is the only list left out).
+    let full = young == old && gc_list_is_empty(st.gen_head(NUM_GENERATIONS));
+    let scratch = if full {
+        st.scratch.try_borrow().ok()
+    } else {
+        None
+    };
+    let mut candidates = scratch.as_ref().map(|s| Candidates::new_in(s.bump()));
+    let (mut survivors, out_of_order) =
+        deduce_unreachable(young, unreachable, host, panics, true, candidates.as_mut());
 
     // Move reachable objects to the next generation.
     if young != old {
@@ -660,7 +753,12 @@ pub(crate) fn gc_collect_main<H: GcHost>(
         gc_list_merge(young, old);
     } else {
         // Dicts are untracked in full collections only (bpo-14775).
-        survivors -= untrack_survivors(young, host, UntrackPass::FullCollection);
+        survivors -= match &candidates {
+            // A failed traverse kept the unreachable objects too: they were not
+            // scanned as survivors, so walk the whole list.
+            Some(c) if !panics.traverse_failed() => untrack_candidates(c, host),
+            _ => untrack_survivors(young, host, UntrackPass::FullCollection),
+        };
         st.long_lived_pending.set(0);
         st.long_lived_total.set(survivors);
         if needs_sorting(out_of_order, survivors) {
@@ -877,6 +975,41 @@ mod tests {
         (ga, gb, c, d)
     }
 
+    /// The fused walk of full collections gives every object the gc_refs of
+    /// update_refs + subtract_refs, whichever order the edges reach objects in
+    /// (here d, reached from c before the walk gets to it, and an edge into an
+    /// untracked object, which is skipped).
+    #[test]
+    fn fused_update_and_subtract_refs_matches_the_two_passes() {
+        let heap = ToyHeap::new();
+        let (a, b, c, d) = setup(&heap);
+        let u = heap.alloc_with(crate::toy::NodeOptions::default().untracked());
+        c.link(&u);
+        let st = &*heap.collector().st;
+        let young = st.gen_head(0);
+        let panics = Panics::default();
+        super::update_and_subtract_refs(young, &heap, &panics);
+        assert_eq!(
+            (
+                a.gc_refs(),
+                b.gc_refs(),
+                c.gc_ref().gc_refs(),
+                d.gc_ref().gc_refs()
+            ),
+            (0, 0, 1, 1)
+        );
+        assert!(a.collecting() && d.gc_ref().collecting());
+        assert!(!u.gc_ref().collecting());
+        let ur = GcHeader::new();
+        let unreachable = GcRef::head(&ur);
+        gc_list_init(unreachable);
+        move_unreachable(young, unreachable, &heap, &panics, false, None);
+        clear_unreachable_mask(unreachable);
+        gc_list_clear_collecting(unreachable);
+        gc_list_merge(unreachable, young);
+        validate_list(young, FlagState::CollectingClearUnreachableClear);
+    }
+
     #[test]
     fn update_and_subtract_refs() {
         let heap = ToyHeap::new();
@@ -908,7 +1041,7 @@ mod tests {
         let ur = GcHeader::new();
         let unreachable = GcRef::head(&ur);
         gc_list_init(unreachable);
-        move_unreachable(young, unreachable, &heap, &panics, false);
+        move_unreachable(young, unreachable, &heap, &panics, false, None);
         clear_unreachable_mask(unreachable);
         gc_list_clear_collecting(unreachable);
         gc_list_merge(unreachable, young);
@@ -931,7 +1064,7 @@ mod tests {
         let panics = Panics::default();
         let ur = GcHeader::new();
         let unreachable = GcRef::head(&ur);
-        let (n, _) = deduce_unreachable(young, unreachable, &heap, &panics, true);
+        let (n, _) = deduce_unreachable(young, unreachable, &heap, &panics, true, None);
         assert_eq!(n, 2);
         let mut found = Vec::new();
         let mut gc = unreachable.next();
@@ -974,7 +1107,7 @@ mod tests {
         let ur = GcHeader::new();
         let unreachable = GcRef::head(&ur);
         assert_eq!(
-            deduce_unreachable(young, unreachable, &heap, &panics, true).0,
+            deduce_unreachable(young, unreachable, &heap, &panics, true, None).0,
             3
         );
         assert!(gc_list_is_empty(unreachable));
@@ -1001,7 +1134,7 @@ mod tests {
         let panics = Panics::default();
         let ur = GcHeader::new();
         let unreachable = GcRef::head(&ur);
-        deduce_unreachable(young, unreachable, &heap, &panics, true);
+        deduce_unreachable(young, unreachable, &heap, &panics, true, None);
         let fh = GcHeader::new();
         let finalizers = GcRef::head(&fh);
         gc_list_init(finalizers);
@@ -1038,7 +1171,7 @@ mod tests {
         let panics = Panics::default();
         let ur = GcHeader::new();
         let unreachable = GcRef::head(&ur);
-        deduce_unreachable(young, unreachable, &heap, &panics, true);
+        deduce_unreachable(young, unreachable, &heap, &panics, true, None);
         let fh = GcHeader::new();
         let finalizers = GcRef::head(&fh);
         gc_list_init(finalizers);

@@ -118,6 +118,17 @@ pub unsafe trait GcHost {
         false
     }
 
+    /// Whether `o` could ever be untracked by the
+    /// [`UntrackPass::FullCollection`] pass: a cheap test of its type, asked
+    /// while a full collection scans `o` (its header is in cache then). Only
+    /// survivors answering `true` are offered to that pass, in list order, so
+    /// the pass does not walk the whole oldest generation again. Default
+    /// `true` (every survivor is offered). Only called when
+    /// [`GcHost::UNTRACKS`].
+    fn full_untrack_candidate(&self, _o: GcRef) -> bool {
+        true
+    }
+
     /// A short type name for debug output and introspection (`tp_name`).
     fn type_name(&self, _o: GcRef) -> &str {
         "object"

@@ -506,6 +506,10 @@ unsafe impl GcHost for ToyHeap {
         untrackable && n.edges().iter().all(|&e| !may_be_tracked(self, e))
     }
 
+    fn full_untrack_candidate(&self, o: GcRef) -> bool {
+        node(o).kind() == Kind::DictLike
+    }
+
     fn type_name(&self, o: GcRef) -> &str {
         match node(o).kind() {
             Kind::Plain | Kind::ClearPanics => "Node",

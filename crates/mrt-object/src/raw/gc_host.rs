@@ -129,6 +129,11 @@ unsafe impl GcHost for Runtime {
         }
     }
 
+    fn full_untrack_candidate(&self, o: GcRef) -> bool {
+        // SAFETY: live object.
+        unsafe { object::kind_of(value_of(o)) == Kind::Dict }
+    }
+
     fn type_name(&self, o: GcRef) -> &str {
         // SAFETY: live object.
         unsafe { object::kind_of(value_of(o)) }.name()
