@@ -795,12 +795,15 @@ pub(crate) fn gc_collect_main<H: GcHost>(
         }
     }
 
-    // Clear weakrefs and invoke callbacks as necessary.
-    m += handle_weakrefs(unreachable, old, host, panics);
+    // Clear weakrefs and invoke callbacks as necessary (a walk over the
+    // garbage that can be skipped when the host has no weakref at all).
+    if host.weakrefs_possible() {
+        m += handle_weakrefs(unreachable, old, host, panics);
+    }
     validate_list(unreachable, FlagState::CollectingSetUnreachableClear);
 
-    // Call finalizers on objects which have one.
-    let finalized = finalize_garbage(unreachable, host, panics);
+    // Call finalizers on objects which have one (likewise).
+    let finalized = host.finalizers_possible() && finalize_garbage(unreachable, host, panics);
     debug_assert!(finalized || unreachable_len == gc_list_size(unreachable));
 
     // Objects a finalizer resurrected go to `old`; continue with the rest.

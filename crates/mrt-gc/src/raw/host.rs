@@ -106,6 +106,21 @@ pub unsafe trait GcHost {
     /// weakref `wr` that has a callback. Do not run any callback here.
     fn clear_weakrefs(&self, _o: GcRef, _defer: &mut impl FnMut(GcRef)) {}
 
+    /// Could [`GcHost::clear_weakrefs`] do anything in this collection (does
+    /// any weak reference exist)? `false` lets the collector skip
+    /// `handle_weakrefs`' walk over the garbage, which would call it on every
+    /// object for nothing. Asked once per collection. Default `true`.
+    fn weakrefs_possible(&self) -> bool {
+        true
+    }
+
+    /// Could any object have a PEP 442 finalizer ([`GcHost::has_finalizer`])?
+    /// `false` lets the collector skip `finalize_garbage`'s walk over the
+    /// garbage. Asked once per collection. Default `true`.
+    fn finalizers_possible(&self) -> bool {
+        true
+    }
+
     /// Run the callback of the (already cleared) weakref object `wr`. The
     /// collector holds a strong reference to `wr` during the call.
     fn call_weakref_callback(&self, _wr: GcRef) {}

@@ -129,6 +129,19 @@ unsafe impl GcHost for Runtime {
         }
     }
 
+    fn weakrefs_possible(&self) -> bool {
+        // Every weak reference is a live weakref object.
+        self.inner.mem.hooks.kind_count(Kind::WeakRef).objects > 0
+    }
+
+    fn finalizers_possible(&self) -> bool {
+        self.inner
+            .classes
+            .borrow()
+            .iter()
+            .any(|c| c.finalizer.is_some())
+    }
+
     fn full_untrack_candidate(&self, o: GcRef) -> bool {
         // SAFETY: live object.
         unsafe { object::kind_of(value_of(o)) == Kind::Dict }
