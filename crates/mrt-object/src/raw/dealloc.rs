@@ -316,6 +316,7 @@ unsafe fn child_at(v: Value, i: usize, n: usize) -> Value {
 /// # Safety
 /// `v` is a live object of `rt` at refcount zero whose references are all released
 /// or taken out by the caller; nothing uses it afterwards.
+#[inline(always)]
 unsafe fn finish(rt: &Runtime, v: Value) {
     // SAFETY: caller.
     unsafe {
@@ -356,6 +357,7 @@ unsafe fn finish(rt: &Runtime, v: Value) {
 ///
 /// # Safety
 /// `v` is a live list or host object of `rt` being finished.
+#[inline(always)]
 unsafe fn free_list_buffer(rt: &Runtime, v: Value) {
     let p = object::payload::<ListObj>(v);
     // SAFETY: caller; the buffer holds `cap` values after its header.

@@ -40,7 +40,7 @@ fn collector(rt: &Runtime) -> &Collector {
 /// (`_PyObject_GC_Link`), before it exists: this may run a collection, and with it
 /// host code. First admits it under the memory budget (which may run a full
 /// collection); a refusal leaves the collector's counts untouched.
-#[inline]
+#[inline(always)]
 pub(crate) fn on_alloc(rt: &Runtime, bytes: usize) -> crate::error::Result<()> {
     crate::observe::admit(rt, bytes)?;
     collector(rt).on_alloc(rt, bytes);
@@ -51,7 +51,7 @@ pub(crate) fn on_alloc(rt: &Runtime, bytes: usize) -> crate::error::Result<()> {
 ///
 /// # Safety
 /// `v` is a live GC-capable object of `rt`.
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn track(rt: &Runtime, v: Value) {
     // SAFETY: live GC-capable object whose header this runtime created; the runtime
     // is the host passed to every call on its collector.

@@ -33,6 +33,7 @@ fn list_ptr(l: &Obj<'_>, method: &str) -> Result<*mut ListObj> {
 }
 
 /// A new empty, tracked list (no buffer).
+#[inline(always)]
 pub(crate) fn new_list(rt: &Runtime) -> Result<Obj<'_>> {
     gc_link::on_alloc(rt, object::GC_HEAD + size_of::<ListObj>())?;
     let v = object::alloc_object(rt, Kind::List, size_of::<ListObj>(), 0)?;

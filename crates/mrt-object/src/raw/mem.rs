@@ -41,7 +41,7 @@ impl Mem {
     }
 
     /// `size` bytes (> 0), 16-aligned, uninitialised. Fails past the memory budget.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn try_alloc(&self, size: usize) -> Result<NonNull<u8>, Error> {
         if self.hooks.is_slow() && self.hooks.over_limit(self.heap.bytes_in_use(), size) {
             return Err(self.limit_error(size));

@@ -195,6 +195,7 @@ pub(crate) fn payload<T>(v: Value) -> *mut T {
 /// uninitialised. Does *not* notify the collector (see `gc_link::on_alloc`, which
 /// admits a GC-capable object under the memory budget before counting it); atoms are
 /// admitted here. Counted in the census.
+#[inline(always)]
 pub(crate) fn alloc_object(rt: &Runtime, kind: Kind, size: usize, aux: u16) -> Result<Value> {
     let gc = kind.is_gc();
     let total = size
@@ -231,6 +232,7 @@ pub(crate) fn alloc_object(rt: &Runtime, kind: Kind, size: usize, aux: u16) -> R
 /// # Safety
 /// `v` was allocated by [`alloc_object`] of this runtime with struct size `size`;
 /// nothing uses it afterwards; payload destructors have run.
+#[inline(always)]
 pub(crate) unsafe fn free_object(rt: &Runtime, v: Value, size: usize) {
     let addr = header(v) as usize;
     let (start, total) = if v.gc_addr().is_some() {
