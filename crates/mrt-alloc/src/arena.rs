@@ -243,6 +243,7 @@ impl ArenaTable {
     /// list at the front) or it is the head and the only arena with its free-pool count
     /// (it would stay the head). Parking a spare is then exactly the return and retake it
     /// replaces, and the most-used-arena-first order is not bypassed.
+    #[inline]
     pub(crate) fn would_lead_after_return(&self, idx: u32) -> bool {
         let nf = self.slots[idx as usize].nfreepools;
         nf == 0 || (self.usable == idx && self.nfp2lasta[nf as usize] == idx)

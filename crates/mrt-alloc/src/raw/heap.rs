@@ -16,8 +16,19 @@
 //! list. A spare is an *empty* pool for every statistic, each arena counts its spares
 //! (`nspare`), and an arena whose pools are all free or spares is an empty arena for
 //! the `max_empty_arenas` budget: over budget, its spares are unparked and it is
-//! unmapped. The fast paths are unchanged except for one `ref_count == 0` test in
-//! [`pop_block`] that detects reuse of a spare.
+//! unmapped.
+//!
+//! **Pending spares.** Deciding about a pool that just emptied (park it as a spare, with
+//! the arena accounting, or give it back) is deferred: the free that empties the sole
+//! pool of a class only sets the class's bit in `pending`, and the pool stays accounted
+//! as a used pool with no block in use. If the next allocation of the class comes first
+//! (a workload that allocates and frees one object at a time), it clears the bit and
+//! nothing else happens: no cold call on either side. Any other slow path, and every
+//! observation (`stats`, `bytes_held`, `check_invariants`), first *settles* the pending
+//! pools — does exactly what [`RawHeap::pool_became_empty`] would have done at the free —
+//! so every arena decision and every statistic sees the state the eager rule gives. The
+//! fast paths gain one `ref_count == 0` test in [`pop_block`] and one sole-pool test when
+//! a free empties a pool.
 #![allow(unsafe_code)]
 
 use super::large::{LargeHeader, LargeList};
@@ -41,7 +52,12 @@ struct State {
     counters: Counters,
     arenas: ArenaTable,
     large: LargeList,
+    /// Bit `c`: `usedpools[c]` is a pool that emptied while it was the sole pool of its
+    /// class, not yet settled (see the module docs); accounted as a used pool.
+    pending: u32,
 }
+
+const _: () = assert!(NUM_SIZE_CLASSES <= u32::BITS as usize);
 
 /// The allocator core. See the module docs for the aliasing discipline.
 pub(crate) struct RawHeap {
@@ -58,6 +74,7 @@ impl RawHeap {
                 counters: Counters::new(),
                 arenas: ArenaTable::new(),
                 large: LargeList::new(),
+                pending: 0,
             }),
             source,
             max_empty_arenas,
@@ -129,9 +146,21 @@ impl RawHeap {
                     if last.is_null() {
                         // It was full, so it is on no list and (≥ 2 blocks per pool) it
                         // is not empty now: it becomes usable again.
+                        self.settle(st);
                         pool_was_full(st, pool, class);
                     } else if (*pool).ref_count == 0 {
-                        self.pool_became_empty(st, pool, class);
+                        if st.usedpools[class] == pool
+                            && (*pool).nextpool.is_null()
+                            && st.arenas.would_lead_after_return((*pool).arenaindex)
+                        {
+                            // The sole pool of its class, one that would be parked as
+                            // its spare (returning it would make its arena the next
+                            // one used anyway): decided later (module docs).
+                            st.pending |= 1 << class;
+                        } else {
+                            self.settle(st);
+                            self.pool_became_empty(st, pool, class);
+                        }
                     }
                 }
             }
@@ -171,6 +200,7 @@ impl RawHeap {
     #[inline(never)]
     fn alloc_from_new_pool(&self, st: &mut State, class: usize) -> Result<NonNull<u8>, AllocError> {
         debug_assert!(st.usedpools[class].is_null());
+        self.settle(st);
         let size = class_block_size(class);
         if st.arenas.usable_head() == NONE {
             if st.counters.spare_pools > 0 {
@@ -236,6 +266,33 @@ impl RawHeap {
         let held = self.held(st);
         st.counters.peak_held = st.counters.peak_held.max(held);
         Ok(())
+    }
+
+    /// Settle the pending pools (module docs): call before any arena decision or
+    /// statistic.
+    #[inline(always)]
+    fn settle(&self, st: &mut State) {
+        if st.pending != 0 {
+            self.settle_pending(st);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn settle_pending(&self, st: &mut State) {
+        while st.pending != 0 {
+            let class = st.pending.trailing_zeros() as usize;
+            st.pending &= st.pending - 1;
+            let pool = st.usedpools[class];
+            // SAFETY: a pending bit is set only for the sole pool on usedpools[class]
+            // when it emptied, and cleared when that pool is allocated from; nothing
+            // else changes that list meanwhile (every other change settles first).
+            unsafe {
+                debug_assert!(!pool.is_null() && (*pool).ref_count == 0);
+                debug_assert!((*pool).nextpool.is_null());
+            }
+            self.pool_became_empty(st, pool, class);
+        }
     }
 
     /// The last block of `pool` was freed. If it is the only pool of its class with a
@@ -360,8 +417,9 @@ impl RawHeap {
     /// Bytes currently held from the memory source.
     #[inline]
     pub(crate) fn bytes_held(&self) -> usize {
-        // SAFETY: one state borrow for this (read-only) operation.
+        // SAFETY: one state borrow for this operation.
         let st = unsafe { self.state() };
+        self.settle(st);
         self.held(st)
     }
 
@@ -373,8 +431,9 @@ impl RawHeap {
     }
 
     pub(crate) fn stats(&self) -> HeapStats {
-        // SAFETY: one state borrow for this (read-only) operation.
+        // SAFETY: one state borrow for this operation.
         let st = unsafe { self.state() };
+        self.settle(st);
         snapshot(
             &st.counters,
             st.arenas.live(),
@@ -388,8 +447,10 @@ impl RawHeap {
     /// Walk every arena, pool, free list, pool list and large allocation; recompute every
     /// counter and compare. Bounded walks: a corrupted list yields `false`, not a hang.
     pub(crate) fn check_invariants(&self) -> bool {
-        // SAFETY: one state borrow for this (read-only) operation.
+        // SAFETY: one state borrow for this operation.
         let st = unsafe { self.state() };
+        // The invariants are those of the settled state (module docs).
+        self.settle(st);
         // SAFETY: the walk only dereferences pools of live arenas, found from the arena
         // table, and checks every link's bounds before following it.
         unsafe { check(st) }
@@ -406,7 +467,13 @@ unsafe fn pop_block(st: &mut State, pool: *mut PoolHeader, class: usize) -> NonN
     // SAFETY: the header is valid (caller); an empty pool on usedpools is a spare.
     unsafe {
         if (*pool).ref_count == 0 {
-            spare_reused(st, pool, class);
+            let bit = 1 << class;
+            if st.pending & bit != 0 {
+                // Emptied and refilled before anything looked: nothing was accounted.
+                st.pending &= !bit;
+            } else {
+                spare_reused(st, pool, class);
+            }
         }
         take_block(st, pool, class)
     }
@@ -597,6 +664,8 @@ unsafe fn check(st: &State) -> bool {
             }
         };
     }
+    // Called on a settled state only.
+    ensure!(st.pending == 0);
     ensure!(st.arenas.check());
     let mut blocks = [0usize; NUM_SIZE_CLASSES];
     let mut pools = [0usize; NUM_SIZE_CLASSES];
