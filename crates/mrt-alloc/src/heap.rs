@@ -73,8 +73,8 @@ impl fmt::Debug for HeapConfig {
 /// use mrt_alloc::Heap;
 /// let heap = Heap::new();
 /// let p = heap.try_alloc(24)?;
-/// assert_eq!(p.as_ptr().addr() % 16, 0);
-/// assert_eq!(heap.stats().small_bytes_in_use, 32);
+/// assert_eq!(p.as_ptr().addr() % 8, 0);
+/// assert_eq!(heap.stats().small_bytes_in_use, 24);
 /// // SAFETY: `p` came from this heap with size 24 and is freed once.
 /// unsafe { heap.free(p, 24) };
 /// assert_eq!(heap.stats().bytes_in_use, 0);
@@ -110,7 +110,9 @@ impl Heap {
         }
     }
 
-    /// Allocate `size` bytes (0 is allowed), aligned to 16. The contents are unspecified.
+    /// Allocate `size` bytes (0 is allowed), aligned to 8, and to 16 when the block size
+    /// (`block_size(size)`) is a multiple of 16, so any `Layout` with `align <= 16` is
+    /// served correctly. The contents are unspecified.
     ///
     /// Fails with an [`AllocError`] when the memory source refuses; the heap is then
     /// unchanged and usable.

@@ -3,7 +3,7 @@
 //! ```text
 //! Heap ──> arenas (256 KiB, mmap'd, ARENA_SIZE-aligned; kept sorted most-used first)
 //!            └──> pools (4 KiB, POOL_SIZE-aligned; one size class each)
-//!                   └──> blocks (16..=512 bytes in 32 classes of 16 bytes)
+//!                   └──> blocks (8..=512 bytes in 64 classes of 8 bytes)
 //! requests > 512 bytes ──> MemorySource::alloc_large (std::alloc::System), counted too
 //! ```
 //! **Accounting invariant** (exact at any time, verified by [`Heap::check_invariants`]):
@@ -55,9 +55,9 @@ pub use heap::{DEFAULT_MAX_EMPTY_ARENAS, Heap, HeapConfig};
 pub use raw::source::{FailingSource, LARGE_MMAP_THRESHOLD, MemorySource, SystemSource};
 pub use scratch::ScratchArena;
 pub use size_class::{
-    ALIGNMENT, ARENA_SIZE, LARGE_HEADER_SIZE, NUM_SIZE_CLASSES, POOL_OVERHEAD, POOL_SIZE,
-    POOLS_PER_ARENA, SMALL_REQUEST_THRESHOLD, block_size, blocks_per_pool, class_block_size,
-    size_class_of,
+    ALIGNMENT, ARENA_SIZE, LARGE_HEADER_SIZE, MAX_ALIGN, NUM_SIZE_CLASSES, POOL_OVERHEAD,
+    POOL_SIZE, POOLS_PER_ARENA, SMALL_REQUEST_THRESHOLD, block_size, blocks_per_pool,
+    class_block_size, size_class_of,
 };
 pub use stats::{ClassStats, HeapStats};
 

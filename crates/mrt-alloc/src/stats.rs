@@ -38,9 +38,9 @@ pub struct ClassStats {
 
 /// An exact snapshot of a [`Heap`](crate::Heap)'s memory (see the module docs for the
 /// accounting invariant).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeapStats {
-    /// Per size class, index = class (block size `(i + 1) * 16`).
+    /// Per size class, index = class (block size `(i + 1) * 8`).
     pub classes: [ClassStats; NUM_SIZE_CLASSES],
     /// Small blocks in use (all classes).
     pub small_blocks_in_use: usize,
@@ -103,6 +103,42 @@ pub struct HeapStats {
     /// Bytes of the heap's own bookkeeping in the system allocator (the arena table);
     /// not part of `bytes_held`.
     pub metadata_bytes: usize,
+}
+
+// By hand: `Default` is not derived for arrays of more than 32 elements.
+impl Default for HeapStats {
+    fn default() -> Self {
+        HeapStats {
+            classes: [ClassStats::default(); NUM_SIZE_CLASSES],
+            small_blocks_in_use: 0,
+            small_bytes_in_use: 0,
+            free_blocks: 0,
+            free_bytes: 0,
+            untouched_blocks: 0,
+            untouched_bytes: 0,
+            used_pools: 0,
+            pool_header_bytes: 0,
+            pool_waste_bytes: 0,
+            empty_pools: 0,
+            spare_pools: 0,
+            empty_pool_bytes: 0,
+            arenas: 0,
+            arena_bytes: 0,
+            empty_arenas: 0,
+            large_count: 0,
+            large_bytes: 0,
+            large_header_bytes: 0,
+            bytes_in_use: 0,
+            peak_bytes_in_use: 0,
+            bytes_held: 0,
+            peak_bytes_held: 0,
+            arenas_mapped: 0,
+            arenas_released: 0,
+            pools_taken: 0,
+            bytes_returned_to_os: 0,
+            metadata_bytes: 0,
+        }
+    }
 }
 
 impl HeapStats {

@@ -2,8 +2,8 @@
 #![allow(unsafe_code)] // tests free what they allocate
 
 use mrt_alloc::{
-    ARENA_SIZE, AllocErrorKind, DEFAULT_MAX_EMPTY_ARENAS, FailingSource, Heap, HeapConfig,
-    POOL_SIZE, POOLS_PER_ARENA, blocks_per_pool,
+    ALIGNMENT, ARENA_SIZE, AllocErrorKind, DEFAULT_MAX_EMPTY_ARENAS, FailingSource, Heap,
+    HeapConfig, NUM_SIZE_CLASSES, POOL_SIZE, POOLS_PER_ARENA, blocks_per_pool, size_class_of,
 };
 use std::collections::HashMap;
 use std::ptr::NonNull;
@@ -80,7 +80,7 @@ fn a_spike_of_100_mb_is_returned_to_the_os() {
 fn allocating_from_the_most_used_arena_lets_the_others_drain() {
     const ARENAS: usize = 10;
     let heap = Heap::with_config(HeapConfig::new().max_empty_arenas(0));
-    let per_pool = blocks_per_pool(0);
+    let per_pool = blocks_per_pool(size_class_of(16).unwrap());
     // Fill ten arenas with 16-byte blocks, grouped by pool.
     let mut pools: HashMap<usize, Vec<NonNull<u8>>> = HashMap::new();
     for _ in 0..ARENAS * POOLS_PER_ARENA * per_pool {
@@ -250,7 +250,7 @@ fn new_heap_holds_nothing_and_zero_sized_requests_work() {
     let p = heap.try_alloc(0).unwrap();
     let q = heap.try_alloc(0).unwrap();
     assert_ne!(p, q);
-    assert_eq!(heap.bytes_in_use(), 32);
+    assert_eq!(heap.bytes_in_use(), 2 * ALIGNMENT);
     // SAFETY: allocated above with size 0.
     unsafe {
         heap.free(p, 0);
@@ -474,7 +474,7 @@ fn object_and_buffer_churn_keeps_one_spare_per_class() {
 
 #[test]
 fn a_spare_only_arena_is_released_when_over_the_budget() {
-    let per_pool = blocks_per_pool(31);
+    let per_pool = blocks_per_pool(NUM_SIZE_CLASSES - 1);
     let heap = Heap::with_config(HeapConfig::new().max_empty_arenas(1));
     // Arena A: full of 512-byte blocks. Arena B: one more 512 pool and one 16 pool.
     let a: Vec<_> = (0..POOLS_PER_ARENA * per_pool)
@@ -518,7 +518,7 @@ fn a_spare_only_arena_is_released_when_over_the_budget() {
 
 #[test]
 fn a_spare_only_arena_uses_the_budget_so_an_empty_one_is_released() {
-    let per_pool = blocks_per_pool(31);
+    let per_pool = blocks_per_pool(NUM_SIZE_CLASSES - 1);
     let heap = Heap::with_config(HeapConfig::new().max_empty_arenas(1));
     let a: Vec<_> = (0..POOLS_PER_ARENA * per_pool)
         .map(|_| heap.try_alloc(512).unwrap())
@@ -589,7 +589,7 @@ fn with_no_retained_arenas_spares_do_not_keep_an_arena() {
 
 #[test]
 fn spares_never_cost_an_arena_mapping() {
-    let per_pool = blocks_per_pool(31);
+    let per_pool = blocks_per_pool(NUM_SIZE_CLASSES - 1);
     let heap = Heap::new();
     let p = heap.try_alloc(16).unwrap();
     // SAFETY: allocated above with size 16, freed once.
@@ -617,7 +617,7 @@ fn spares_never_cost_an_arena_mapping() {
 
 #[test]
 fn a_pool_that_was_full_takes_over_from_the_spare() {
-    let per_pool = blocks_per_pool(0);
+    let per_pool = blocks_per_pool(size_class_of(16).unwrap());
     let heap = Heap::new();
     // Two pools of class 0: the first full, the second with one block.
     let full: Vec<_> = (0..per_pool).map(|_| heap.try_alloc(16).unwrap()).collect();

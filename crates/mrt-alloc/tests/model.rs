@@ -115,7 +115,13 @@ fn run(ops: Vec<Op>, max_empty: usize, every: usize) -> Result<(), TestCaseError
                 let ptr = heap
                     .try_alloc(size)
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
-                prop_assert!(ptr.as_ptr().addr().is_multiple_of(16));
+                // Natural alignment: 16 for blocks whose size is a multiple of 16.
+                let align = if mrt_alloc::block_size(size).is_multiple_of(16) {
+                    16
+                } else {
+                    8
+                };
+                prop_assert!(ptr.as_ptr().addr().is_multiple_of(align));
                 next_byte = next_byte.wrapping_add(1);
                 let b = Live {
                     ptr,

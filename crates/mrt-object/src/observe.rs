@@ -226,7 +226,7 @@ mod tests {
         let ds: Vec<_> = (0..5).map(|_| rt.dict().unwrap()).collect();
         let ps: Vec<_> = (0..3).map(|_| rt.instance(&point).unwrap()).collect();
         assert_eq!(rt.live_count(Kind::Dict).objects, before.objects + 5);
-        assert_eq!(rt.live_count(Kind::Dict).bytes, before.bytes + 5 * 64);
+        assert_eq!(rt.live_count(Kind::Dict).bytes, before.bytes + 5 * 56);
         let census = rt.live_objects();
         let p = census.iter().find(|t| t.name == "Point").unwrap();
         assert_eq!(p.live.objects, 3);

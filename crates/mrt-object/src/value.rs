@@ -2,20 +2,24 @@
 //!
 //! ```text
 //!  ...................................1   small int: (n << 1) | 1 (63-bit)
-//!  <address of ObjHeader>          0000   heap object, not GC-capable
-//!  <address of ObjHeader>          1000   heap object, GC-capable (GcHeader at -16)
+//!  <address of ObjHeader>           000   heap object, not GC-capable
+//!  <address of ObjHeader>           100   heap object, GC-capable (GcHeader at -16)
 //!  0x2 / 0x4 / 0x6                        None / False / True
 //! ```
 //!
+//! Objects are 8-byte aligned (mrt-alloc's 8-byte size classes), so an address has 3
+//! free bits. `False` is the GC tag with a null address, told apart from a heap word by
+//! the address being zero; `None` and `True` have bit 1 set, which no heap word has.
+//!
 //! This module only encodes and decodes words; it never dereferences an address.
 
-/// Tag bits of a heap address (objects are 16-byte aligned, so the low 4 bits are free).
-const TAG_MASK: usize = 0b1111;
+/// Tag bits of a heap address (objects are 8-byte aligned, so the low 3 bits are free).
+const TAG_MASK: usize = 0b111;
 /// Tag of a GC-capable heap object.
-const TAG_GC: usize = 0b1000;
-const WORD_NONE: usize = 0b0010;
-const WORD_FALSE: usize = 0b0100;
-const WORD_TRUE: usize = 0b0110;
+const TAG_GC: usize = 0b100;
+const WORD_NONE: usize = 0b010;
+const WORD_FALSE: usize = 0b100;
+const WORD_TRUE: usize = 0b110;
 
 /// Smallest int stored inline (−2**62).
 pub const SMALL_INT_MIN: i64 = -(1 << 62);
@@ -30,7 +34,7 @@ pub const SMALL_INT_MAX: i64 = (1 << 62) - 1;
 #[repr(transparent)]
 pub struct Value(usize);
 
-// The word must be a pointer-sized integer: the tags rely on 16-byte alignment and
+// The word must be a pointer-sized integer: the tags rely on 8-byte alignment and
 // on 64-bit words for the 63-bit inline ints.
 const _: () = assert!(size_of::<Value>() == 8);
 
@@ -88,13 +92,13 @@ impl Value {
 
     /// A heap address, tagged by whether the object is GC-capable.
     ///
-    /// Panics in debug builds if `addr` is null or not 16-byte aligned (a bug in the
+    /// Panics in debug builds if `addr` is null or not 8-byte aligned (a bug in the
     /// caller, never reachable from bad input).
     #[inline]
     pub fn from_heap(addr: usize, gc: bool) -> Value {
         debug_assert!(
             addr != 0 && addr & TAG_MASK == 0,
-            "heap address {addr:#x} must be non-null and 16-byte aligned"
+            "heap address {addr:#x} must be non-null and 8-byte aligned"
         );
         Value(addr | if gc { TAG_GC } else { 0 })
     }
@@ -126,16 +130,17 @@ impl Value {
     /// The heap address if this is a heap object.
     #[inline]
     pub fn heap_addr(self) -> Option<usize> {
-        // Heap words have the low three bits clear (tag 0000 or 1000); the inline
-        // words all have one of them set. Same answer as `decode`, without its match.
+        // Heap words have bits 0 and 1 clear (tag 000 or 100) and a non-zero address;
+        // of the inline words, ints have bit 0, None and True bit 1, and False has a
+        // zero address. Same answer as `decode`, without its match.
         let addr = self.0 & !TAG_MASK;
-        (self.0 & 0b0111 == 0 && addr != 0).then_some(addr)
+        (self.0 & 0b011 == 0 && addr != 0).then_some(addr)
     }
 
     /// The heap address if this is a GC-capable heap object; no memory is read.
     #[inline]
     pub fn gc_addr(self) -> Option<usize> {
-        if self.0 & (TAG_MASK | 1) == TAG_GC && self.0 != TAG_GC {
+        if self.0 & TAG_MASK == TAG_GC && self.0 != TAG_GC {
             Some(self.0 & !TAG_MASK)
         } else {
             None
@@ -243,7 +248,7 @@ mod tests {
 
         #[test]
         fn addresses_round_trip(slot in 1usize..(1 << 40), gc: bool) {
-            let addr = slot << 4;
+            let addr = slot << 3;
             let v = Value::from_heap(addr, gc);
             prop_assert_eq!(v.decode(), Decoded::Heap { addr, gc });
             prop_assert_eq!(v.gc_addr(), if gc { Some(addr) } else { None });

@@ -37,8 +37,8 @@ use super::source::MemorySource;
 use crate::arena::{ArenaTable, NONE};
 use crate::error::{AllocError, AllocErrorKind};
 use crate::size_class::{
-    ARENA_SIZE, LARGE_HEADER_SIZE, NUM_SIZE_CLASSES, POOL_OVERHEAD, POOL_SIZE, POOLS_PER_ARENA,
-    blocks_per_pool, class_block_size, size_class_of,
+    ALIGNMENT, ARENA_SIZE, LARGE_HEADER_SIZE, NUM_SIZE_CLASSES, POOL_OVERHEAD, POOL_SIZE,
+    POOLS_PER_ARENA, blocks_per_pool, class_block_size, size_class_of,
 };
 use crate::stats::{Counters, HeapStats, snapshot};
 use std::cell::UnsafeCell;
@@ -54,10 +54,10 @@ struct State {
     large: LargeList,
     /// Bit `c`: `usedpools[c]` is a pool that emptied while it was the sole pool of its
     /// class, not yet settled (see the module docs); accounted as a used pool.
-    pending: u32,
+    pending: u64,
 }
 
-const _: () = assert!(NUM_SIZE_CLASSES <= u32::BITS as usize);
+const _: () = assert!(NUM_SIZE_CLASSES <= u64::BITS as usize);
 
 /// The allocator core. See the module docs for the aliasing discipline.
 pub(crate) struct RawHeap {
@@ -93,7 +93,8 @@ impl RawHeap {
         unsafe { &mut *self.state.get() }
     }
 
-    /// Allocate `size` bytes, 16-aligned.
+    /// Allocate `size` bytes (8-aligned; 16-aligned when the block size is a multiple of
+    /// 16: see `size_class`).
     #[inline]
     pub(crate) fn alloc(&self, size: usize) -> Result<NonNull<u8>, AllocError> {
         match size_class_of(size) {
@@ -738,7 +739,7 @@ unsafe fn check(st: &State) -> bool {
                 let tail = pool::untouched_blocks(pool, size);
                 // Walk the free list: in bounds, on a block boundary, below nextoffset,
                 // no duplicates, no cycle.
-                let mut seen = [0u64; 4];
+                let mut seen = [0u64; POOL_SIZE / ALIGNMENT / 64];
                 let mut nfree = 0usize;
                 let mut b = (*pool).freeblock;
                 while !b.is_null() {

@@ -6,7 +6,7 @@
 //! to fail — past a byte limit or on command — to test out-of-memory handling.
 #![allow(unsafe_code)]
 
-use crate::size_class::{ALIGNMENT, ARENA_SIZE};
+use crate::size_class::{ARENA_SIZE, MAX_ALIGN};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ptr::NonNull;
@@ -20,7 +20,7 @@ use std::rc::Rc;
 ///    `ARENA_SIZE`, readable and writable, not used by anything else until passed to
 ///    `unmap_arena`.
 /// 2. `alloc_large(size)` returns `None` or the start of `size` bytes, aligned to
-///    `ALIGNMENT` (16), readable and writable, not used by anything else until passed to
+///    `MAX_ALIGN` (16), readable and writable, not used by anything else until passed to
 ///    `free_large` with the same size.
 /// 3. No method calls back into the [`Heap`](crate::Heap) that owns the source (the heap
 ///    is in the middle of an operation when it calls the source).
@@ -131,7 +131,7 @@ unsafe impl MemorySource for SystemSource {
             // Page-aligned, so 16-aligned; freed with munmap (see the constant's docs).
             return NonNull::new(mmap_anon(size)?);
         }
-        let layout = Layout::from_size_align(size, ALIGNMENT).ok()?;
+        let layout = Layout::from_size_align(size, MAX_ALIGN).ok()?;
         // SAFETY: the layout has a non-zero size.
         NonNull::new(unsafe { System.alloc(layout) })
     }
@@ -148,7 +148,7 @@ unsafe impl MemorySource for SystemSource {
         unsafe {
             System.dealloc(
                 ptr.as_ptr(),
-                Layout::from_size_align_unchecked(size, ALIGNMENT),
+                Layout::from_size_align_unchecked(size, MAX_ALIGN),
             )
         };
     }

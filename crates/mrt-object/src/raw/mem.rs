@@ -21,7 +21,8 @@ fn alloc_error(e: mrt_alloc::AllocError) -> Error {
     Error::MemoryError(e.to_string())
 }
 
-/// Alignment of every block handed out (the allocator's 16-byte size classes).
+/// The largest alignment a block can have (mrt-alloc's `MAX_ALIGN`: a block whose size
+/// is a multiple of 16 is 16-aligned, every other one 8-aligned).
 pub(crate) const ALIGN: usize = 16;
 
 /// The runtime's heap: mrt-alloc's [`Heap`] with errors mapped to [`Error::MemoryError`],
@@ -40,7 +41,8 @@ impl Mem {
         }
     }
 
-    /// `size` bytes (> 0), 16-aligned, uninitialised. Fails past the memory budget.
+    /// `size` bytes (> 0), 8-aligned (16 when `size` is a multiple of 16), uninitialised.
+    /// Fails past the memory budget.
     #[inline(always)]
     pub(crate) fn try_alloc(&self, size: usize) -> Result<NonNull<u8>, Error> {
         if self.hooks.is_slow() && self.hooks.over_limit(self.heap.bytes_in_use(), size) {
@@ -160,9 +162,21 @@ impl HeapAlloc {
     }
 }
 
-// SAFETY: blocks come from `Mem::try_alloc` with the layout's size (16-aligned, so
-// any align <= 16 is honoured; larger alignments are refused), and are returned to the
-// same `Mem` with the same size. Copies of a `HeapAlloc` share the `Mem`, so a block
+/// The request size for `layout`: its size, rounded up to a multiple of 16 when it needs
+/// more than 8-byte alignment (mrt-alloc aligns a block to 16 exactly when its size is a
+/// multiple of 16; a `Layout`'s size need not be a multiple of its alignment).
+#[inline]
+fn request_size(layout: Layout) -> usize {
+    if layout.align() > 8 {
+        layout.size().next_multiple_of(ALIGN)
+    } else {
+        layout.size()
+    }
+}
+
+// SAFETY: blocks come from `Mem::try_alloc` with `request_size(layout)` (8-aligned, and
+// 16-aligned when the layout asks for more than 8; larger alignments are refused), and
+// are returned to the same `Mem` with the same size. Copies of a `HeapAlloc` share the `Mem`, so a block
 // allocated through one copy may be freed through another, as the trait requires.
 unsafe impl Allocator for HeapAlloc {
     fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
@@ -177,7 +191,7 @@ unsafe impl Allocator for HeapAlloc {
         }
         // SAFETY: the `Mem` outlives every table using this allocator (type docs).
         let mem = unsafe { self.0.as_ref() };
-        match mem.try_alloc(layout.size()) {
+        match mem.try_alloc(request_size(layout)) {
             Ok(p) => Ok(NonNull::slice_from_raw_parts(p, layout.size())),
             Err(_) => Err(AllocError),
         }
@@ -188,7 +202,7 @@ unsafe impl Allocator for HeapAlloc {
             return;
         }
         // SAFETY: the `Mem` outlives the table; `ptr` was allocated by `allocate` with
-        // this layout's size (the trait's contract).
-        unsafe { self.0.as_ref().free(ptr, layout.size()) }
+        // this layout (the trait's contract), so with `request_size(layout)`.
+        unsafe { self.0.as_ref().free(ptr, request_size(layout)) }
     }
 }

@@ -207,7 +207,7 @@ pub(crate) fn alloc_object(rt: &Runtime, kind: Kind, size: usize, aux: u16) -> R
     let block = rt.inner.mem.try_alloc_admitted(total)?;
     rt.inner.mem.hooks.census_add(kind, aux, total);
     let obj = if gc {
-        // SAFETY: the block has `total >= GC_HEAD + 8` bytes, 16-aligned.
+        // SAFETY: the block has `total >= GC_HEAD + 8` bytes, 8-aligned.
         unsafe {
             block.as_ptr().cast::<[usize; 2]>().write([0, 0]);
             block.as_ptr().add(GC_HEAD)
