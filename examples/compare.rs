@@ -57,6 +57,9 @@ usage: compare [--quick] [--scale] [--reps N] [--json PATH] [--python CMD]
   --workloads …  subset of: collect_cycles,full_collect_live,full_collect_fragmented,
                  churn,young_pause,bytes_per_object,spike_release,deep_drop,deep_cycle
   --timeout S    per (system, case) process (default 900)
+  --procs N      run every (system, case) in N fresh processes, rounds interleaved
+                 across systems, and keep the fastest process (default 1): a process's
+                 address layout can shift its times by 30% or more on this kind of machine
   --note TEXT    stored in the JSON (e.g. the commit measured)
   --markdown P   also write the tables as Markdown to P";
 
@@ -64,6 +67,7 @@ struct Options {
     div: usize,
     scale: bool,
     reps: usize,
+    procs: usize,
     json: PathBuf,
     python: String,
     systems: Vec<String>,
@@ -78,6 +82,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         div: 1,
         scale: false,
         reps: 3,
+        procs: 1,
         json: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/compare.json"),
         python: "python3".into(),
         systems: SYSTEMS.iter().map(|s| s.to_string()).collect(),
@@ -93,6 +98,12 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--quick" => o.div = 10,
             "--scale" => o.scale = true,
             "--reps" => o.reps = value()?.parse().map_err(|e| format!("--reps: {e}"))?,
+            "--procs" => {
+                o.procs = value()?.parse().map_err(|e| format!("--procs: {e}"))?;
+                if o.procs == 0 {
+                    return Err("--procs must be at least 1".into());
+                }
+            }
             "--json" => o.json = value()?.into(),
             "--python" => o.python = value()?,
             "--note" => o.note = value()?,
@@ -120,6 +131,21 @@ fn parse(args: &[String]) -> Result<Options, String> {
         }
     }
     Ok(o)
+}
+
+/// Whether outcome `a` (of another process of the same case) should replace `b`: it
+/// succeeded where `b` did not, or both have a `seconds` metric and `a`'s is lower.
+fn faster(a: &workloads::Outcome, b: &workloads::Outcome) -> bool {
+    if a.failed.is_some() || a.unsupported.is_some() {
+        return false;
+    }
+    if b.failed.is_some() {
+        return true;
+    }
+    match (a.metrics.get("seconds"), b.metrics.get("seconds")) {
+        (Some(x), Some(y)) => x < y,
+        _ => false,
+    }
 }
 
 /// `--child SYSTEM WORKLOAD --n N --reps R --old N`: run one case, print its JSON.
@@ -236,17 +262,25 @@ fn main() -> ExitCode {
             .collect()
     };
     let load_before = load_average();
-    let total: usize = cases.iter().map(|c| systems_for(c).len()).sum();
+    let total: usize = cases.iter().map(|c| systems_for(c).len()).sum::<usize>() * opts.procs;
     let mut done = 0;
     let mut results = report::Results { cases: Vec::new() };
     for case in cases {
-        let mut res = BTreeMap::new();
-        for sys in systems_for(&case) {
-            done += 1;
-            eprint!("[{done:>2}/{total}] {:<30} {sys:<15} ", case.label());
-            let o = child::run(child::command(sys, &case, &opts.python), opts.timeout);
-            eprintln!("{}", summary(&case, &o));
-            res.insert(sys.to_string(), o);
+        let mut res: BTreeMap<String, workloads::Outcome> = BTreeMap::new();
+        for _ in 0..opts.procs {
+            for sys in systems_for(&case) {
+                done += 1;
+                eprint!("[{done:>2}/{total}] {:<30} {sys:<15} ", case.label());
+                let o = child::run(child::command(sys, &case, &opts.python), opts.timeout);
+                eprintln!("{}", summary(&case, &o));
+                let keep = match res.get(sys) {
+                    None => true,
+                    Some(prev) => faster(&o, prev),
+                };
+                if keep {
+                    res.insert(sys.to_string(), o);
+                }
+            }
         }
         results.cases.push((case, res));
     }
@@ -275,6 +309,7 @@ fn main() -> ExitCode {
         "quick": opts.div != 1,
         "scale": opts.scale,
         "reps": opts.reps,
+        "procs": opts.procs,
         "machine": machine(),
         "python": python_version(&opts.python),
         "load_average_before": load_before,
