@@ -221,7 +221,7 @@ fn bytes_per_object(n: usize) -> R<Outcome> {
             "small_int",
             per_object(&rt, n, |i| rt.int((i & 0xFF) as i64))?,
         )
-        .note("*", "allocator bytes in use (block sizes: multiples of 16)");
+        .note("*", "allocator bytes in use (block sizes: multiples of 8)");
     Ok(o)
 }
 
