@@ -217,7 +217,11 @@ impl ArenaTable {
             self.empty += 1;
             return false;
         }
-        self.remove(idx);
+        // An arena whose every pool is a spare has no free pool, so it is not in the
+        // usable list (possible since there are as many size classes as pools per arena).
+        if self.slots[idx as usize].nfreepools > 0 {
+            self.remove(idx);
+        }
         let a = &mut self.slots[idx as usize];
         a.nfreepools = N;
         a.nspare = 0;

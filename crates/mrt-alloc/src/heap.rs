@@ -111,8 +111,9 @@ impl Heap {
     }
 
     /// Allocate `size` bytes (0 is allowed), aligned to 8, and to 16 when the block size
-    /// (`block_size(size)`) is a multiple of 16, so any `Layout` with `align <= 16` is
-    /// served correctly. The contents are unspecified.
+    /// (`block_size(size)`) is a multiple of 16: for a `Layout` with `align == 16`, ask
+    /// for its size rounded up to a multiple of 16 (a `Layout`'s size need not be one).
+    /// The contents are unspecified.
     ///
     /// Fails with an [`AllocError`] when the memory source refuses; the heap is then
     /// unchanged and usable.

@@ -7,8 +7,8 @@
 //!
 //! **Alignment.** Every block is 8-aligned, and a block whose size is a multiple of 16 is
 //! 16-aligned ([`MAX_ALIGN`]: the pool header and the blocks before it are multiples of
-//! 16), so a request for a Rust `Layout` with `align <= 16` — whose size is a multiple of
-//! its alignment — always gets a suitably aligned block. CPython 3.8+ rounds to 16 on
+//! 16), so a Rust `Layout` with `align <= 16` is served by asking for its size rounded up
+//! to a multiple of its alignment (`Layout::pad_to_align`). CPython 3.8+ rounds to 16 on
 //! 64-bit platforms; mrt's objects need only 8, and 8-byte classes save up to 8 bytes per
 //! object (a two-slot instance is 40 bytes instead of 48). See `docs/allocator.md`.
 

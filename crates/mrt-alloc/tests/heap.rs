@@ -644,3 +644,45 @@ fn a_pool_that_was_full_takes_over_from_the_spare() {
     );
     assert!(heap.check_invariants());
 }
+
+/// An arena can hold one spare of every size class and nothing else (64 classes, 64 pools
+/// per arena): it is full and not in the usable list, yet empty. Over the budget it must be
+/// released without touching the usable list (found in review: it used to unlink the list's
+/// head and lose every other arena).
+#[test]
+fn an_arena_made_only_of_spares_is_released_cleanly() {
+    for max_empty in [0, 1, 4] {
+        let heap = Heap::with_config(HeapConfig::new().max_empty_arenas(max_empty));
+        let mut blocks: Vec<(NonNull<u8>, usize)> = Vec::new();
+        // One block of every class: arena A is full, one pool per class.
+        for class in 0..NUM_SIZE_CLASSES {
+            let size = (class + 1) * ALIGNMENT;
+            blocks.push((heap.try_alloc(size).unwrap(), size));
+        }
+        assert_eq!(heap.stats().arenas, 1);
+        // Fill class 0's pool, then one more block: arena B.
+        let small = ALIGNMENT;
+        for _ in 1..blocks_per_pool(0) {
+            blocks.push((heap.try_alloc(small).unwrap(), small));
+        }
+        let extra = heap.try_alloc(small).unwrap();
+        assert_eq!(heap.stats().arenas, 2);
+        // SAFETY: allocated above with this size, freed once.
+        unsafe { heap.free(extra, small) };
+        assert!(heap.check_invariants());
+        for (p, size) in blocks {
+            // SAFETY: allocated above with this size, freed once.
+            unsafe { heap.free(p, size) };
+        }
+        assert!(heap.check_invariants(), "max_empty {max_empty}");
+        let s = heap.stats();
+        assert_eq!(s.bytes_in_use, 0);
+        assert!(s.arenas <= max_empty, "max_empty {max_empty}: {s}");
+        // The heap still works and does not map more than it needs.
+        let p = heap.try_alloc(100).unwrap();
+        assert!(heap.stats().arenas <= max_empty.max(1), "{}", heap.stats());
+        // SAFETY: allocated above with size 100.
+        unsafe { heap.free(p, 100) };
+        assert!(heap.check_invariants());
+    }
+}

@@ -618,7 +618,8 @@ unsafe fn spare_reused(st: &mut State, pool: *mut PoolHeader, class: usize) {
 #[inline]
 unsafe fn poison_block(bp: *mut u8, size: usize) {
     let link = size_of::<*mut FreeBlock>();
-    // SAFETY: the block has `size` ≥ 16 > link bytes and is unused (caller).
+    // SAFETY: the block has `size` ≥ 8 = link bytes (an 8-byte block has nothing past
+    // its link to fill) and is unused (caller).
     unsafe { ptr::write_bytes(bp.add(link), crate::POISON_BYTE, size - link) };
 }
 

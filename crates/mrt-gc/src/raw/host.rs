@@ -59,6 +59,18 @@ pub enum UntrackPass {
 ///    reference to `o` dead and reports through `defer` only weakref objects
 ///    that are tracked GC objects of this host and have a callback. It runs
 ///    no callback and frees no object (it only clears weak references).
+/// 7. **One collector.** Every tracked object `traverse` reports is tracked
+///    by the collector being run, not by another one (the full collection
+///    initialises a reached object's `gc_refs` the first time it sees it, on
+///    the grounds that every tracked object is in the collection; an object
+///    of another collector would have its list links overwritten). A host
+///    with several collectors keeps their graphs apart (mrt-object refuses
+///    to store one runtime's object in another's containers).
+/// 8. **Shortcuts are truthful.** `weakrefs_possible`, `finalizers_possible`
+///    and `full_untrack_candidate` return `false` only when the skipped
+///    calls (`clear_weakrefs`, `has_finalizer`, `maybe_untrack` with
+///    [`UntrackPass::FullCollection`]) would have done nothing / answered
+///    `false`.
 pub unsafe trait GcHost {
     /// When `false`, the collector skips the untracking passes entirely
     /// (`maybe_untrack` would always return `false`).
