@@ -75,20 +75,34 @@ pub(crate) fn subtract_refs<H: GcHost>(containers: GcRef, host: &H, panics: &Pan
             op.dec_gc_refs();
         }
     }
-    // Decrements commute, so they go through a delay line: the edge targets'
-    // headers are prefetched and many misses overlap.
+    walk_edges_delayed(containers, host, panics, |_| {}, visit_decref);
+}
+
+/// Walk `containers`: call `each` on every object, then traverse it, applying
+/// `visit` to its edges through a delay line. The visits must commute: they
+/// are applied `VisitDelay::DELAY` edges late, after the target's header was
+/// prefetched, so that many misses overlap (the last ones after the walk).
+#[inline(always)]
+fn walk_edges_delayed<H: GcHost>(
+    containers: GcRef,
+    host: &H,
+    panics: &Panics,
+    mut each: impl FnMut(GcRef),
+    visit: impl Fn(GcRef),
+) {
     let mut delay = VisitDelay::new();
-    let mut visit = |op: GcRef| {
+    let mut delayed = |op: GcRef| {
         if let Some(old) = delay.push(op) {
-            visit_decref(old);
+            visit(old);
         }
     };
     let mut gc = containers.next();
     while gc != containers {
-        traverse_guarded(host, gc, panics, &mut visit);
+        each(gc);
+        traverse_guarded(host, gc, panics, &mut delayed);
         gc = gc.next();
     }
-    delay.drain(visit_decref);
+    delay.drain(&visit);
 }
 
 /// `update_refs` and `subtract_refs` in one walk (beyond CPython), for a full
@@ -122,21 +136,12 @@ pub(crate) fn update_and_subtract_refs<H: GcHost>(containers: GcRef, host: &H, p
             op.dec_gc_refs();
         }
     };
-    let mut delay = VisitDelay::new();
-    let mut visit = |op: GcRef| {
-        if let Some(old) = delay.push(op) {
-            visit_decref(old);
-        }
-    };
-    let mut gc = containers.next();
-    while gc != containers {
+    let each = |gc: GcRef| {
         if !gc.collecting() {
             init(host, gc);
         }
-        traverse_guarded(host, gc, panics, &mut visit);
-        gc = gc.next();
-    }
-    delay.drain(visit_decref);
+    };
+    walk_edges_delayed(containers, host, panics, each, visit_decref);
 }
 
 /// Mirrors `visit_reachable`: `op` is referenced by an object known reachable.
