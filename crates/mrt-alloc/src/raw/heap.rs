@@ -95,7 +95,7 @@ impl RawHeap {
 
     /// Allocate `size` bytes (8-aligned; 16-aligned when the block size is a multiple of
     /// 16: see `size_class`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn alloc(&self, size: usize) -> Result<NonNull<u8>, AllocError> {
         match size_class_of(size) {
             Some(class) => {
@@ -118,7 +118,7 @@ impl RawHeap {
     /// # Safety
     /// `ptr` came from `alloc(size)` (or `realloc(.., size)`) of this heap and was not
     /// freed since.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn free(&self, ptr: NonNull<u8>, size: usize) {
         match size_class_of(size) {
             Some(class) => {
