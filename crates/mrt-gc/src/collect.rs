@@ -983,6 +983,40 @@ mod tests {
         (ga, gb, c, d)
     }
 
+    /// `gc_refs` of `setup`'s four objects.
+    fn gc_refs_of(
+        a: GcRef,
+        b: GcRef,
+        c: &crate::toy::Root<'_>,
+        d: &crate::toy::Root<'_>,
+    ) -> (usize, usize, usize, usize) {
+        (
+            a.gc_refs(),
+            b.gc_refs(),
+            c.gc_ref().gc_refs(),
+            d.gc_ref().gc_refs(),
+        )
+    }
+
+    /// Undo a test's reachability analysis: `unreachable` back into `young`,
+    /// with every flag clear.
+    fn put_back(unreachable: GcRef, young: GcRef) {
+        clear_unreachable_mask(unreachable);
+        gc_list_clear_collecting(unreachable);
+        gc_list_merge(unreachable, young);
+    }
+
+    /// After a test's subtract step: run `move_unreachable`, put everything
+    /// back, and check that `young` is a normal list again.
+    fn split_then_restore(young: GcRef, heap: &ToyHeap, panics: &Panics) {
+        let ur = GcHeader::new();
+        let unreachable = GcRef::head(&ur);
+        gc_list_init(unreachable);
+        move_unreachable(young, unreachable, heap, panics, false, None);
+        put_back(unreachable, young);
+        validate_list(young, FlagState::CollectingClearUnreachableClear);
+    }
+
     /// The fused walk of full collections gives every object the gc_refs of
     /// update_refs + subtract_refs, whichever order the edges reach objects in
     /// (here d, reached from c before the walk gets to it, and an edge into an
@@ -997,25 +1031,10 @@ mod tests {
         let young = st.gen_head(0);
         let panics = Panics::default();
         super::update_and_subtract_refs(young, &heap, &panics);
-        assert_eq!(
-            (
-                a.gc_refs(),
-                b.gc_refs(),
-                c.gc_ref().gc_refs(),
-                d.gc_ref().gc_refs()
-            ),
-            (0, 0, 1, 1)
-        );
+        assert_eq!(gc_refs_of(a, b, &c, &d), (0, 0, 1, 1));
         assert!(a.collecting() && d.gc_ref().collecting());
         assert!(!u.gc_ref().collecting());
-        let ur = GcHeader::new();
-        let unreachable = GcRef::head(&ur);
-        gc_list_init(unreachable);
-        move_unreachable(young, unreachable, &heap, &panics, false, None);
-        clear_unreachable_mask(unreachable);
-        gc_list_clear_collecting(unreachable);
-        gc_list_merge(unreachable, young);
-        validate_list(young, FlagState::CollectingClearUnreachableClear);
+        split_then_restore(young, &heap, &panics);
     }
 
     #[test]
@@ -1026,34 +1045,11 @@ mod tests {
         let young = st.gen_head(0);
         let panics = Panics::default();
         update_refs(young, &heap);
-        assert_eq!(
-            (
-                a.gc_refs(),
-                b.gc_refs(),
-                c.gc_ref().gc_refs(),
-                d.gc_ref().gc_refs()
-            ),
-            (1, 1, 1, 2)
-        );
+        assert_eq!(gc_refs_of(a, b, &c, &d), (1, 1, 1, 2));
         assert!(a.collecting() && d.gc_ref().collecting());
         subtract_refs(young, &heap, &panics);
-        assert_eq!(
-            (
-                a.gc_refs(),
-                b.gc_refs(),
-                c.gc_ref().gc_refs(),
-                d.gc_ref().gc_refs()
-            ),
-            (0, 0, 1, 1)
-        );
-        let ur = GcHeader::new();
-        let unreachable = GcRef::head(&ur);
-        gc_list_init(unreachable);
-        move_unreachable(young, unreachable, &heap, &panics, false, None);
-        clear_unreachable_mask(unreachable);
-        gc_list_clear_collecting(unreachable);
-        gc_list_merge(unreachable, young);
-        validate_list(young, FlagState::CollectingClearUnreachableClear);
+        assert_eq!(gc_refs_of(a, b, &c, &d), (0, 0, 1, 1));
+        split_then_restore(young, &heap, &panics);
     }
 
     #[test]
@@ -1090,9 +1086,7 @@ mod tests {
             vec![c.gc_ref(), d.gc_ref()]
         );
         // Finish: put them back.
-        clear_unreachable_mask(unreachable);
-        gc_list_clear_collecting(unreachable);
-        gc_list_merge(unreachable, young);
+        put_back(unreachable, young);
         assert_eq!(heap.collect(0), 3);
     }
 
