@@ -24,6 +24,19 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `mrt run -` on `script` stops with status 2 and a message containing `expected`, and
+/// does not panic.
+fn run_fails_with(script: &str, expected: &str) {
+    let out = mrt(&["run", "-"], script);
+    assert_eq!(out.status.code(), Some(2), "{script:?}");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(expected),
+        "{script:?}: stderr {err:?} lacks {expected:?}"
+    );
+    assert!(!err.contains("panicked"), "{script:?} panicked: {err}");
+}
+
 #[test]
 fn run_prints_what_collect_and_alive_print() {
     let out = mrt(
@@ -60,14 +73,7 @@ fn every_kind_of_bad_input_is_a_line_error() {
         ("list L\nweak W L\n", "line 2: TypeError"),
     ];
     for (script, expected) in cases {
-        let out = mrt(&["run", "-"], script);
-        assert_eq!(out.status.code(), Some(2), "{script:?}");
-        let err = text(&out.stderr);
-        assert!(
-            err.contains(expected),
-            "{script:?}: stderr {err:?} lacks {expected:?}"
-        );
-        assert!(!err.contains("panicked"), "{script:?} panicked: {err}");
+        run_fails_with(script, expected);
     }
 }
 
@@ -164,13 +170,7 @@ fn observability_ops_print_and_their_errors_name_the_line() {
         ),
     ];
     for (script, expected) in cases {
-        let out = mrt(&["run", "-"], script);
-        assert_eq!(out.status.code(), Some(2), "{script:?}");
-        let err = text(&out.stderr);
-        assert!(
-            err.contains(expected),
-            "{script:?}: {err:?} lacks {expected:?}"
-        );
+        run_fails_with(script, expected);
     }
     // `mrt check` finds the static ones without running.
     let out = mrt(&["check", "-"], "endframe\nsnapshot A\ncompare A B\n");
