@@ -34,7 +34,9 @@ impl Runtime {
         weakref::count(o)
     }
 
-    /// `Ok` when the handle belongs to this runtime.
+    /// `Ok` when the handle belongs to this runtime (every operation that stores a
+    /// handle into an object checks this).
+    #[inline]
     pub(crate) fn check_owned(&self, o: &Obj<'_>) -> Result<()> {
         if std::ptr::eq(self, o.runtime()) {
             Ok(())

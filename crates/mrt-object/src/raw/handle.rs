@@ -76,13 +76,7 @@ impl<'rt> Obj<'rt> {
     /// `ValueError`, never undefined behaviour.
     #[inline]
     pub(crate) fn check_same_runtime(&self, other: &Obj<'_>) -> crate::Result<()> {
-        if std::ptr::eq(self.rt, other.rt) {
-            Ok(())
-        } else {
-            Err(crate::Error::ValueError(
-                "object belongs to a different runtime".into(),
-            ))
-        }
+        self.rt.check_owned(other)
     }
 
     /// The kind of a heap value, `None` for inline values.

@@ -49,10 +49,8 @@ pub(crate) fn new_list(rt: &Runtime) -> Result<Obj<'_>> {
 /// A new tracked list holding `items` (each gets a reference), its buffer sized
 /// exactly (CPython's `BUILD_LIST` / `PyList_New(n)`: no over-allocation).
 pub(crate) fn new_list_from<'rt>(rt: &'rt Runtime, items: &[&Obj<'rt>]) -> Result<Obj<'rt>> {
-    if items.iter().any(|x| !std::ptr::eq(x.runtime(), rt)) {
-        return Err(Error::ValueError(
-            "object belongs to a different runtime".into(),
-        ));
+    for x in items {
+        rt.check_owned(x)?;
     }
     if items.len() > MAX_LEN {
         return Err(Error::MemoryError("list too long".into()));

@@ -14,11 +14,7 @@ use crate::value::Value;
 /// untracks it later if it holds nothing trackable).
 pub(crate) fn new_tuple<'rt>(rt: &'rt Runtime, items: &[&Obj<'rt>]) -> Result<Obj<'rt>> {
     for it in items {
-        if !std::ptr::eq(it.runtime(), rt) {
-            return Err(Error::ValueError(
-                "object belongs to a different runtime".into(),
-            ));
-        }
+        rt.check_owned(it)?;
     }
     if items.is_empty() {
         return empty_tuple(rt);
