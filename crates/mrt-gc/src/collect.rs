@@ -319,13 +319,25 @@ pub(crate) fn deduce_unreachable<H: GcHost>(
     (reachable, out_of_order)
 }
 
-/// Mirrors `untrack_dicts` (pass `FullCollection`; the `EveryCollection`
-/// pass, CPython's `untrack_tuples`, is fused into `move_unreachable`).
-/// Returns the number of objects untracked.
+/// Offer the survivor `gc` to the host's `untrack_dicts` test
+/// (`maybe_untrack(FullCollection)`) and untrack it if the host agrees.
+#[inline]
+fn untrack_if_host_agrees<H: GcHost>(gc: GcRef, host: &H) -> bool {
+    let agrees = host.maybe_untrack(gc, UntrackPass::FullCollection);
+    if agrees {
+        untrack_raw(gc);
+    }
+    agrees
+}
+
+/// Mirrors `untrack_dicts` over every survivor (the `EveryCollection` pass,
+/// CPython's `untrack_tuples`, is fused into `move_unreachable`). Returns the
+/// number of objects untracked. Full collections use [`untrack_candidates`]
+/// instead, unless a traverse failed.
 ///
 /// **Contracts.** Entry/exit: `young` a normal list of survivors with flags
 /// clear; objects the host asks for are unlinked and untracked.
-pub(crate) fn untrack_survivors<H: GcHost>(young: GcRef, host: &H, pass: UntrackPass) -> usize {
+pub(crate) fn untrack_survivors<H: GcHost>(young: GcRef, host: &H) -> usize {
     if !H::UNTRACKS {
         return 0;
     }
@@ -333,10 +345,7 @@ pub(crate) fn untrack_survivors<H: GcHost>(young: GcRef, host: &H, pass: Untrack
     let mut gc = young.next();
     while gc != young {
         let next = gc.next();
-        if host.maybe_untrack(gc, pass) {
-            untrack_raw(gc);
-            n += 1;
-        }
+        n += usize::from(untrack_if_host_agrees(gc, host));
         gc = next;
     }
     n
@@ -347,17 +356,14 @@ pub(crate) fn untrack_survivors<H: GcHost>(young: GcRef, host: &H, pass: Untrack
 /// [`GcHost::full_untrack_candidate`]).
 pub(crate) type Candidates<'a> = bumpalo::collections::Vec<'a, GcRef>;
 
-/// The `FullCollection` pass of [`untrack_survivors`] over the candidates
-/// only: the same objects offered in the same order (non-candidates would
-/// have answered `false`), without walking every survivor again.
+/// [`untrack_survivors`] over the candidates only: the same objects offered
+/// in the same order (non-candidates would have answered `false`), without
+/// walking every survivor again.
 pub(crate) fn untrack_candidates<H: GcHost>(candidates: &[GcRef], host: &H) -> usize {
     let mut n = 0;
     for &gc in candidates {
         debug_assert!(gc.tracked());
-        if host.maybe_untrack(gc, UntrackPass::FullCollection) {
-            untrack_raw(gc);
-            n += 1;
-        }
+        n += usize::from(untrack_if_host_agrees(gc, host));
     }
     n
 }
@@ -762,7 +768,7 @@ pub(crate) fn gc_collect_main<H: GcHost>(
             // A failed traverse kept the unreachable objects too: they were not
             // scanned as survivors, so walk the whole list.
             Some(c) if !panics.traverse_failed() => untrack_candidates(c, host),
-            _ => untrack_survivors(young, host, UntrackPass::FullCollection),
+            _ => untrack_survivors(young, host),
         };
         st.long_lived_pending.set(0);
         st.long_lived_total.set(survivors);
