@@ -182,6 +182,19 @@ impl Runtime {
         RuntimeBuilder::default()
     }
 
+    /// `Ok` when the handle belongs to this runtime (every operation that stores a
+    /// handle into an object checks this).
+    #[inline]
+    pub(crate) fn check_owned(&self, o: &crate::raw::handle::Obj<'_>) -> crate::error::Result<()> {
+        if std::ptr::eq(self, o.runtime()) {
+            Ok(())
+        } else {
+            Err(Error::ValueError(
+                "object belongs to a different runtime".into(),
+            ))
+        }
+    }
+
     /// This runtime's identity (distinct for every runtime created in the process).
     pub fn id(&self) -> u64 {
         self.inner.id

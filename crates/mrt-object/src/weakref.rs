@@ -2,7 +2,7 @@
 //! an object is shared; callbacks run once when the referent dies (by refcount or
 //! in a collection), newest first after the basic ref.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::raw::handle::Obj;
 use crate::raw::weakref;
 use crate::runtime::Runtime;
@@ -32,19 +32,6 @@ impl Runtime {
     /// `weakref.getweakrefcount(o)`.
     pub fn weakref_count(&self, o: &Obj<'_>) -> usize {
         weakref::count(o)
-    }
-
-    /// `Ok` when the handle belongs to this runtime (every operation that stores a
-    /// handle into an object checks this).
-    #[inline]
-    pub(crate) fn check_owned(&self, o: &Obj<'_>) -> Result<()> {
-        if std::ptr::eq(self, o.runtime()) {
-            Ok(())
-        } else {
-            Err(Error::ValueError(
-                "object belongs to a different runtime".into(),
-            ))
-        }
     }
 }
 
