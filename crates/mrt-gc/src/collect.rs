@@ -18,7 +18,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use crate::collector::{NUM_GENERATIONS, State};
+use crate::collector::{LEAVES, NUM_GENERATIONS, State};
 use crate::panics::Panics;
 use crate::raw::*;
 use crate::raw::{GcHost, UntrackPass};
@@ -115,7 +115,7 @@ fn walk_edges_delayed<H: GcHost>(
 /// over the oldest generation instead of two.
 ///
 /// **Contracts.** Entry: as `update_refs`', and every tracked object is in
-/// `containers`. Exit: as `subtract_refs`'.
+/// `containers` or in generation 2's leaf list. Exit: as `subtract_refs`'.
 pub(crate) fn update_and_subtract_refs<H: GcHost>(containers: GcRef, host: &H, panics: &Panics) {
     #[inline(always)]
     fn init<H: GcHost>(host: &H, op: GcRef) {
@@ -128,8 +128,9 @@ pub(crate) fn update_and_subtract_refs<H: GcHost>(containers: GcRef, host: &H, p
         op.reset_gc_refs(rc);
     }
     let visit_decref = |op: GcRef| {
-        // Untracked objects (next == 0) are not in the collection.
-        if op.tracked() {
+        // Untracked objects (next == 0) are not in the collection, nor are
+        // generation 2's leaves (they are tracked, but not in `containers`).
+        if op.tracked() && !op.leaf_listed() {
             if !op.collecting() {
                 init(host, op);
             }
@@ -186,13 +187,19 @@ fn visit_reachable(op: GcRef, reachable: GcRef) {
 /// scanned in their final list order, so when an object is offered, exactly
 /// the survivors before it have been offered already, as in the separate
 /// pass, and all others are still tracked. It saves one walk of the list.
+///
+/// With `full` (a full collection), survivors that may be untracked by the
+/// `FullCollection` pass are gathered in `full.candidates`, and the other
+/// survivors the host calls leaves ([`GcHost::is_leaf`]) move to generation
+/// 2's leaf list, in scan order, with LEAF set and COLLECTING clear; they do
+/// not count as staying in `young`.
 pub(crate) fn move_unreachable<H: GcHost>(
     young: GcRef,
     unreachable: GcRef,
     host: &H,
     panics: &Panics,
     untrack: bool,
-    mut full_candidates: Option<&mut Candidates<'_>>,
+    mut full: Option<&mut FullScan<'_>>,
 ) -> (usize, usize) {
     let mut prev = young;
     let mut gc = young.next();
@@ -237,19 +244,38 @@ pub(crate) fn move_unreachable<H: GcHost>(
                 gc.set_raw_next(0);
                 gc.set_raw_prev(gc.raw_prev() & PREV_MASK_FINALIZED);
             } else {
-                if H::UNTRACKS
-                    && let Some(c) = full_candidates.as_deref_mut()
-                    && host.full_untrack_candidate(gc)
-                {
-                    c.push(gc);
+                // A full collection gathers untracking candidates and moves
+                // leaves (never a candidate: the untracking pass must find
+                // those in young) to the leaf list.
+                let leaves = match full.as_deref_mut() {
+                    Some(f) if H::UNTRACKS && host.full_untrack_candidate(gc) => {
+                        f.candidates.push(gc);
+                        None
+                    }
+                    Some(f) if H::LEAVES && host.is_leaf(gc) => {
+                        f.new_leaves += 1;
+                        Some(f.leaves)
+                    }
+                    _ => None,
+                };
+                if let Some(leaves) = leaves {
+                    // Unlink gc from the singly linked `young` (as above) and
+                    // append it to the leaf list, COLLECTING cleared.
+                    prev.set_raw_next(gc.raw_next());
+                    if gc.raw_next() == young.addr() {
+                        young.set_raw_prev(prev.addr());
+                    }
+                    gc.set_raw_prev((gc.raw_prev() & PREV_MASK_FINALIZED) | PREV_MASK_LEAF);
+                    gc_list_append(gc, leaves);
+                } else {
+                    // Relink gc_prev to the previous element; gc leaves COLLECTING.
+                    gc.set_prev(prev);
+                    gc.clear_collecting();
+                    prev = gc;
+                    reachable += 1;
+                    out_of_order += usize::from(last_addr > gc.addr());
+                    last_addr = gc.addr();
                 }
-                // Relink gc_prev to the previous element; gc leaves COLLECTING.
-                gc.set_prev(prev);
-                gc.clear_collecting();
-                prev = gc;
-                reachable += 1;
-                out_of_order += usize::from(last_addr > gc.addr());
-                last_addr = gc.addr();
             }
         } else {
             // Maybe unreachable: move it to `unreachable` for now. `young` is
@@ -292,11 +318,11 @@ pub(crate) fn deduce_unreachable<H: GcHost>(
     host: &H,
     panics: &Panics,
     untrack: bool,
-    full_candidates: Option<&mut Candidates<'_>>,
+    full: Option<&mut FullScan<'_>>,
 ) -> (usize, usize) {
     validate_list(base, FlagState::CollectingClearUnreachableClear);
     // gc_prev holds gc_refs from here...
-    if full_candidates.is_some() {
+    if full.is_some() {
         // A full collection with nothing frozen (see gc_collect_main).
         update_and_subtract_refs(base, host, panics);
     } else {
@@ -305,7 +331,7 @@ pub(crate) fn deduce_unreachable<H: GcHost>(
     }
     gc_list_init(unreachable);
     let (mut reachable, mut out_of_order) =
-        move_unreachable(base, unreachable, host, panics, untrack, full_candidates); // ...to here
+        move_unreachable(base, unreachable, host, panics, untrack, full); // ...to here
     validate_list(base, FlagState::CollectingClearUnreachableClear);
     validate_list(unreachable, FlagState::CollectingSetUnreachableSet);
     if panics.traverse_failed() {
@@ -355,6 +381,90 @@ pub(crate) fn untrack_survivors<H: GcHost>(young: GcRef, host: &H) -> usize {
 /// order, gathered by `move_unreachable` (see
 /// [`GcHost::full_untrack_candidate`]).
 pub(crate) type Candidates<'a> = bumpalo::collections::Vec<'a, GcRef>;
+
+/// What a full collection's `move_unreachable` gathers besides reachability.
+pub(crate) struct FullScan<'a> {
+    /// Survivors the `FullCollection` untracking pass will be offered.
+    pub(crate) candidates: Candidates<'a>,
+    /// Generation 2's leaf list, where leaf survivors move.
+    pub(crate) leaves: GcRef,
+    /// How many moved there.
+    pub(crate) new_leaves: usize,
+}
+
+/// The objects of generation 2's leaf list that only unreachable objects
+/// refer to are unreachable too: move them to `unreachable` (at its front, in
+/// address order). Returns how many moved. Beyond CPython, where leaves are
+/// ordinary members of generation 2 and `move_unreachable` finds them.
+///
+/// A leaf has no edges, so it cannot make anything reachable, and it is
+/// unreachable exactly when every reference to it comes from an unreachable
+/// object: when its refcount equals the edges `unreachable` reports to it.
+/// That needs one traverse of each unreachable object; the leaves nobody
+/// unreachable refers to are not touched.
+///
+/// **Contracts.** Entry: `unreachable` as `move_unreachable`'s exit (mask on
+/// every node). Exit: the same, the adopted leaves in front with COLLECTING
+/// and the mask set and LEAF clear. Calls `traverse` and `refcount` only.
+pub(crate) fn adopt_unreachable_leaves<H: GcHost>(
+    st: &State,
+    unreachable: GcRef,
+    host: &H,
+    panics: &Panics,
+) -> usize {
+    fn gather<H: GcHost>(
+        unreachable: GcRef,
+        host: &H,
+        panics: &Panics,
+        mut push: impl FnMut(GcRef),
+    ) {
+        let mut gc = GcRef::from_addr(unreachable.raw_next() & !NEXT_MASK_UNREACHABLE);
+        while gc != unreachable {
+            traverse_guarded(host, gc, panics, &mut |op: GcRef| {
+                if op.leaf_listed() {
+                    push(op);
+                }
+            });
+            gc = GcRef::from_addr(gc.raw_next() & !NEXT_MASK_UNREACHABLE);
+        }
+    }
+    fn adopt<H: GcHost>(refs: &mut [GcRef], unreachable: GcRef, host: &H) -> usize {
+        refs.sort_unstable();
+        let mut adopted = 0;
+        // Inserted at the front, highest address first: they end up ahead of
+        // the other unreachable objects in address order. (In CPython they sit
+        // in generation 2, ahead of the younger generations merged behind it.)
+        for run in refs.chunk_by(|a, b| a == b).rev() {
+            let o = run[0];
+            if host.refcount(o) != run.len() {
+                continue;
+            }
+            gc_list_remove(o);
+            o.set_raw_prev((o.raw_prev() & PREV_MASK_FINALIZED) | PREV_MASK_COLLECTING);
+            let first = GcRef::from_addr(unreachable.raw_next());
+            o.set_raw_next(NEXT_MASK_UNREACHABLE | first.addr());
+            o.set_prev(unreachable);
+            first.set_prev(o);
+            unreachable.set_raw_next(o.addr());
+            adopted += 1;
+        }
+        adopted
+    }
+    let adopted = match st.scratch.try_borrow() {
+        Ok(s) => {
+            let mut refs = Candidates::new_in(s.bump());
+            gather(unreachable, host, panics, |o| refs.push(o));
+            adopt(&mut refs, unreachable, host)
+        }
+        Err(_) => {
+            let mut refs = Vec::new();
+            gather(unreachable, host, panics, |o| refs.push(o));
+            adopt(&mut refs, unreachable, host)
+        }
+    };
+    st.leaves_len.set(st.leaves_len.get() - adopted);
+    adopted
+}
 
 /// [`untrack_survivors`] over the candidates only: the same objects offered
 /// in the same order (non-candidates would have answered `false`), without
@@ -683,7 +793,8 @@ fn debug_cycle<H: GcHost>(st: &State, host: &H, panics: &Panics, msg: &str, o: G
 
 /// CPython's `show_stats_each_generations`.
 fn show_stats_each_generations(st: &State, panics: &Panics) {
-    let s = [0, 1, 2].map(|i| gc_list_size(st.gen_head(i)));
+    let mut s = [0, 1, 2].map(|i| gc_list_size(st.gen_head(i)));
+    s[2] += st.leaves_len.get();
     let p = gc_list_size(st.gen_head(NUM_GENERATIONS));
     panics.call(|| {
         st.debug_write(format_args!(
@@ -751,9 +862,27 @@ pub(crate) fn gc_collect_main<H: GcHost>(
     } else {
         None
     };
-    let mut candidates = scratch.as_ref().map(|s| Candidates::new_in(s.bump()));
+    let mut scan = scratch.as_ref().map(|s| FullScan {
+        candidates: Candidates::new_in(s.bump()),
+        leaves: st.gen_head(LEAVES),
+        new_leaves: 0,
+    });
+    validate_list(st.gen_head(LEAVES), FlagState::Leaves);
     let (mut survivors, out_of_order) =
-        deduce_unreachable(young, unreachable, host, panics, true, candidates.as_mut());
+        deduce_unreachable(young, unreachable, host, panics, true, scan.as_mut());
+    if let Some(s) = &scan {
+        st.leaves_len.set(st.leaves_len.get() + s.new_leaves);
+    }
+    // A full collection also collects generation 2's leaves that only
+    // unreachable objects refer to (they were not in `young`).
+    if H::LEAVES
+        && young == old
+        && st.leaves_len.get() > 0
+        && !gc_list_is_empty(unreachable)
+        && !panics.traverse_failed()
+    {
+        adopt_unreachable_leaves(st, unreachable, host, panics);
+    }
 
     // Move reachable objects to the next generation.
     if young != old {
@@ -764,14 +893,15 @@ pub(crate) fn gc_collect_main<H: GcHost>(
         gc_list_merge(young, old);
     } else {
         // Dicts are untracked in full collections only (bpo-14775).
-        survivors -= match &candidates {
+        survivors -= match &scan {
             // A failed traverse kept the unreachable objects too: they were not
             // scanned as survivors, so walk the whole list.
-            Some(c) if !panics.traverse_failed() => untrack_candidates(c, host),
+            Some(s) if !panics.traverse_failed() => untrack_candidates(&s.candidates, host),
             _ => untrack_survivors(young, host),
         };
         st.long_lived_pending.set(0);
-        st.long_lived_total.set(survivors);
+        // CPython's gc_list_size(young): the leaves are members of generation 2.
+        st.long_lived_total.set(survivors + st.leaves_len.get());
         if needs_sorting(out_of_order, survivors) {
             // Leave the oldest generation in memory order (beyond CPython).
             sort_by_address(st, young, survivors);
@@ -863,6 +993,7 @@ pub(crate) fn gc_collect_main<H: GcHost>(
     // Uncollectable objects with legacy finalizers go to `garbage`.
     handle_legacy_finalizers(st, finalizers, old, host);
 
+    validate_list(st.gen_head(LEAVES), FlagState::Leaves);
     let mut s = st.stats[generation].get();
     s.collections += 1;
     s.collected += m;
@@ -972,7 +1103,7 @@ mod tests {
     //! generation-0 list of toy nodes and check its contract, then finish so
     //! the lists are consistent again.
     use super::*;
-    use crate::toy::{Kind, NodeOptions, ToyHeap};
+    use crate::toy::{Kind, NodeOptions, Root, ToyHeap};
 
     /// a <-> b (garbage), c rooted, c -> d, d rooted too.
     fn setup(heap: &ToyHeap) -> (GcRef, GcRef, crate::toy::Root<'_>, crate::toy::Root<'_>) {
@@ -1264,7 +1395,15 @@ mod tests {
     fn full_collection_leaves_the_oldest_generation_in_address_order() {
         let heap = ToyHeap::new();
         heap.collector().disable();
-        let mut keep: Vec<_> = (0..200).map(|_| heap.alloc()).collect();
+        // Each node refers to an (untracked) atom: no node is a leaf, so all
+        // stay in generation 2's ordinary list.
+        let atom = heap.alloc_with(NodeOptions::default().untracked());
+        let node = || {
+            let n = heap.alloc();
+            n.link(&atom);
+            n
+        };
+        let mut keep: Vec<_> = (0..200).map(|_| node()).collect();
         // Free every other node, then reuse the slots (LIFO: descending
         // addresses): the list no longer follows memory.
         let mut i = 0;
@@ -1272,7 +1411,7 @@ mod tests {
             i += 1;
             i % 2 == 0
         });
-        keep.extend((0..100).map(|_| heap.alloc()));
+        keep.extend((0..100).map(|_| node()));
         let g = heap.alloc();
         g.link(&g);
         drop(g);
@@ -1299,5 +1438,145 @@ mod tests {
         // A refilled heap: a large share of survivors follow a higher address.
         assert!(needs_sorting(250_000, 1_000_000));
         assert!(needs_sorting(1, 2));
+    }
+
+    /// `n` leaves (plain nodes without edges) held by one container, all in
+    /// generation 2 after a full collection.
+    fn leaves_in_gen2(heap: &ToyHeap, n: usize) -> (Root<'_>, Vec<Root<'_>>) {
+        heap.collector().disable();
+        let holder = heap.alloc();
+        let leaves: Vec<_> = (0..n).map(|_| heap.alloc()).collect();
+        for l in &leaves {
+            holder.link(l);
+        }
+        assert_eq!(heap.collect(2), 0);
+        (holder, leaves)
+    }
+
+    #[test]
+    fn full_collections_move_leaf_survivors_to_the_leaf_list() {
+        let heap = ToyHeap::new();
+        let (_holder, leaves) = leaves_in_gen2(&heap, 100);
+        let c = heap.collector();
+        assert_eq!(c.leaf_count(), 100);
+        // Still generation 2's members, and counted as such.
+        assert_eq!(c.generation_len(2), 101);
+        assert_eq!(c.get_objects(Some(2)).len(), 101);
+        assert_eq!(c.get_objects(None).len(), 101);
+        assert_eq!(c.long_lived().0, 101, "long_lived_total counts leaves");
+        assert!(leaves.iter().all(|l| l.is_tracked()));
+        validate_list(c.st.gen_head(LEAVES), FlagState::Leaves);
+        // The next full collection does not touch them and finds nothing.
+        assert_eq!(heap.collect(2), 0);
+        assert_eq!(c.leaf_count(), 100);
+        // Freeing a leaf unlinks it from the leaf list and keeps the count.
+        drop(leaves);
+        assert_eq!(c.leaf_count(), 100, "the holder keeps them alive");
+        drop(_holder);
+        assert_eq!(c.leaf_count(), 0);
+        assert_eq!(c.generation_len(2), 0);
+        validate_list(c.st.gen_head(LEAVES), FlagState::Leaves);
+    }
+
+    #[test]
+    fn a_leaf_only_garbage_refers_to_is_garbage_too() {
+        // CPython finds the leaf in generation 2's list; mrt finds it from the
+        // unreachable object that refers to it. Same count either way.
+        let heap = ToyHeap::new();
+        let (holder, mut leaves) = leaves_in_gen2(&heap, 3);
+        let kept = leaves.pop().unwrap();
+        let (a, b) = (&leaves[0], &leaves[1]);
+        let (a_id, b_id) = (a.id(), b.id());
+        let cycle = heap.alloc();
+        cycle.link(&cycle);
+        cycle.link(a);
+        cycle.link(a); // two edges to a: its refcount is 2 once the rest let go
+        cycle.link(b);
+        cycle.link(&kept);
+        holder.clear_edges();
+        drop((holder, leaves, cycle));
+        assert_eq!(heap.collector().leaf_count(), 3);
+        // The cycle, a and b are unreachable; the third leaf is still held
+        // by `kept`'s root.
+        assert_eq!(heap.collect(2), 3);
+        assert!(!heap.is_alive(a_id) && !heap.is_alive(b_id));
+        assert_eq!(heap.collector().leaf_count(), 1);
+        validate_list(heap.collector().st.gen_head(LEAVES), FlagState::Leaves);
+    }
+
+    #[test]
+    fn a_young_collection_does_not_count_a_leaf_of_generation_2() {
+        // As in CPython: the leaf is in generation 2, which a generation-0
+        // collection does not examine; it dies by refcounting, uncounted.
+        let heap = ToyHeap::new();
+        let (holder, mut leaves) = leaves_in_gen2(&heap, 1);
+        let leaf = leaves.pop().unwrap();
+        let id = leaf.id();
+        holder.clear_edges();
+        let cycle = heap.alloc();
+        cycle.link(&cycle);
+        cycle.link(&leaf);
+        drop((leaf, cycle));
+        assert_eq!(heap.collect(0), 1);
+        assert!(!heap.is_alive(id));
+        assert_eq!(heap.collector().leaf_count(), 0);
+    }
+
+    #[test]
+    fn a_leaf_that_gains_an_edge_returns_to_generation_2s_list() {
+        let heap = ToyHeap::new();
+        let (holder, mut leaves) = leaves_in_gen2(&heap, 1);
+        let leaf = leaves.pop().unwrap();
+        let other = heap.alloc();
+        leaf.link(&other);
+        other.link(&leaf);
+        let c = heap.collector();
+        assert_eq!(c.leaf_count(), 0);
+        assert_eq!(c.generation_len(2), 2);
+        assert!(c.get_objects(Some(2)).contains(&leaf.gc_ref()));
+        holder.clear_edges();
+        drop((holder, leaf, other));
+        // leaf <-> other (the holder died by refcounting), leaf walked as usual.
+        assert_eq!(heap.collect(2), 2);
+        assert_eq!(heap.live(), 0);
+    }
+
+    #[test]
+    fn an_adopted_leaf_is_finalized_like_any_garbage() {
+        let heap = ToyHeap::new();
+        heap.collector().disable();
+        let holder = heap.alloc();
+        let leaf = heap.alloc_with(NodeOptions::default().finalizer(|_| {}));
+        holder.link(&leaf);
+        assert_eq!(heap.collect(2), 0);
+        assert_eq!(heap.collector().leaf_count(), 1);
+        let cycle = heap.alloc();
+        cycle.link(&cycle);
+        cycle.link(&leaf);
+        holder.clear_edges();
+        drop((holder, leaf, cycle));
+        assert_eq!(heap.collect(2), 2);
+        assert_eq!(heap.finalizer_calls(), 1);
+        assert_eq!(heap.live(), 0);
+    }
+
+    #[test]
+    fn freeze_takes_the_leaves_along() {
+        let heap = ToyHeap::new();
+        let (_holder, leaves) = leaves_in_gen2(&heap, 10);
+        let c = heap.collector();
+        c.freeze();
+        assert_eq!(c.leaf_count(), 0);
+        assert_eq!(c.get_freeze_count(), 11);
+        assert_eq!(c.generation_len(2), 0);
+        c.unfreeze();
+        assert_eq!(c.generation_len(2), 11);
+        assert_eq!(heap.collect(2), 0);
+        assert_eq!(
+            c.leaf_count(),
+            10,
+            "split again by the next full collection"
+        );
+        drop(leaves);
     }
 }

@@ -5,6 +5,9 @@
 //! Collector ─ Box<State> (heads must not move)
 //!    heads[0..3]: generation 0, 1, 2 — circular lists of GcHeaders
 //!    heads[3]   : the permanent generation (gc.freeze)
+//!    heads[4]   : generation 2's leaves: survivors of a full collection the
+//!                 host calls leaves (no references to GC objects), which later
+//!                 full collections do not walk (beyond CPython; see `unleaf`)
 //!    counts     : gen 0 = allocations − deallocations since its last collection
 //!                 gen n>0 = collections of gen n−1 since gen n's last collection
 //! ```
@@ -25,9 +28,15 @@ pub const NUM_GENERATIONS: usize = 3;
 /// CPython's default thresholds.
 pub const DEFAULT_THRESHOLDS: (usize, usize, usize) = (700, 10, 10);
 
+/// Index of generation 2's leaf list in `State::heads`.
+pub(crate) const LEAVES: usize = NUM_GENERATIONS + 1;
+
 pub(crate) struct State {
-    /// Generations 0..3 and the permanent generation.
-    heads: [GcHeader; NUM_GENERATIONS + 1],
+    /// Generations 0..3, the permanent generation, and generation 2's leaves.
+    heads: [GcHeader; NUM_GENERATIONS + 2],
+    /// Objects in the leaf list (`heads[LEAVES]`), so that generation 2's
+    /// size needs no walk of it.
+    pub(crate) leaves_len: Cell<usize>,
     pub(crate) counts: [Cell<usize>; NUM_GENERATIONS],
     pub(crate) thresholds: [Cell<usize>; NUM_GENERATIONS],
     pub(crate) enabled: Cell<bool>,
@@ -100,7 +109,7 @@ impl Drop for Collector {
     /// References in `garbage` are leaked: take them with
     /// [`take_garbage`](Self::take_garbage) before dropping the collector.
     fn drop(&mut self) {
-        for i in 0..=NUM_GENERATIONS {
+        for i in 0..=LEAVES {
             let head = self.st.gen_head(i);
             while !gc_list_is_empty(head) {
                 untrack_raw(head.next());
@@ -120,7 +129,9 @@ impl Collector {
                 GcHeader::new(),
                 GcHeader::new(),
                 GcHeader::new(),
+                GcHeader::new(),
             ],
+            leaves_len: Cell::new(0),
             counts: Default::default(),
             thresholds: [Cell::new(t0), Cell::new(t1), Cell::new(t2)],
             enabled: Cell::new(true),
@@ -139,7 +150,7 @@ impl Collector {
             zeal_every: zeal_every(),
             zeal_counter: Cell::new(0),
         });
-        for i in 0..=NUM_GENERATIONS {
+        for i in 0..=LEAVES {
             gc_list_init(st.gen_head(i));
         }
         Collector { st }
@@ -365,6 +376,16 @@ impl Collector {
             gc_list_merge(self.st.gen_head(i), perm);
             self.st.counts[0].set(0);
         }
+        // Leaves become ordinary members of the permanent generation (the leaf
+        // list belongs to generation 2): O(leaves), where CPython's is O(1).
+        let leaves = self.st.gen_head(LEAVES);
+        let mut gc = leaves.next();
+        while gc != leaves {
+            gc.set_raw_prev(gc.raw_prev() & !PREV_MASK_LEAF);
+            gc = gc.next();
+        }
+        gc_list_merge(leaves, perm);
+        self.st.leaves_len.set(0);
     }
 
     /// Move the permanent generation into the oldest one (`gc.unfreeze`).
@@ -401,24 +422,42 @@ impl Collector {
         };
         let mut out = Vec::new();
         for i in gens {
-            let head = self.st.gen_head(i);
-            let mut gc = head.next();
-            while gc != head {
-                out.push(gc);
-                gc = gc.next();
+            let mut lists = vec![self.st.gen_head(i)];
+            if i == NUM_GENERATIONS - 1 {
+                lists.push(self.st.gen_head(LEAVES));
+            }
+            for head in lists {
+                let mut gc = head.next();
+                while gc != head {
+                    out.push(gc);
+                    gc = gc.next();
+                }
             }
         }
         out
     }
 
-    /// Number of objects in `generation`'s list (O(n)).
+    /// Number of objects in `generation` (O(n)); `NUM_GENERATIONS` is the
+    /// permanent generation. Generation 2 counts its leaves.
     pub fn generation_len(&self, generation: usize) -> usize {
         assert!(generation <= NUM_GENERATIONS, "no such generation");
-        gc_list_size(self.st.gen_head(generation))
+        let leaves = if generation == NUM_GENERATIONS - 1 {
+            self.st.leaves_len.get()
+        } else {
+            0
+        };
+        gc_list_size(self.st.gen_head(generation)) + leaves
+    }
+
+    /// How many of generation 2's objects sit in its leaf list, which full
+    /// collections do not walk (see [`unleaf`](Self::unleaf)).
+    pub fn leaf_count(&self) -> usize {
+        self.st.leaves_len.get()
     }
 
     /// Tracked objects (in the three generations) that refer directly to
-    /// any of `objs` (`gc.get_referrers`).
+    /// any of `objs` (`gc.get_referrers`). The leaf list is not searched:
+    /// a leaf refers to no GC object.
     pub fn get_referrers<H: GcHost>(&self, host: &H, objs: &[GcRef]) -> Vec<GcRef> {
         let mut sorted = objs.to_vec();
         sorted.sort_unstable();

@@ -12,6 +12,8 @@ pub(crate) enum FlagState {
     CollectingSetUnreachableClear,
     /// `unreachable` right after `move_unreachable`.
     CollectingSetUnreachableSet,
+    /// Generation 2's leaf list: LEAF set, the other flags clear.
+    Leaves,
 }
 
 /// Check a list's links and the flags of each node. Compiled to nothing in
@@ -20,11 +22,12 @@ pub(crate) enum FlagState {
 pub(crate) fn validate_list(head: GcRef, flags: FlagState) {
     #[cfg(debug_assertions)]
     {
-        use crate::raw::{NEXT_MASK_UNREACHABLE, PREV_MASK_COLLECTING};
+        use crate::raw::{NEXT_MASK_UNREACHABLE, PREV_MASK_COLLECTING, PREV_MASK_LEAF};
         let (prev_value, next_value) = match flags {
             FlagState::CollectingClearUnreachableClear => (0, 0),
             FlagState::CollectingSetUnreachableClear => (PREV_MASK_COLLECTING, 0),
             FlagState::CollectingSetUnreachableSet => (PREV_MASK_COLLECTING, NEXT_MASK_UNREACHABLE),
+            FlagState::Leaves => (PREV_MASK_LEAF, 0),
         };
         assert_eq!(
             head.raw_prev() & PREV_MASK_COLLECTING,
@@ -43,9 +46,9 @@ pub(crate) fn validate_list(head: GcRef, flags: FlagState) {
             assert_ne!(truenext, 0, "untracked object in a list");
             assert_eq!(gc.prev(), prev, "broken prev link");
             assert_eq!(
-                gc.raw_prev() & PREV_MASK_COLLECTING,
+                gc.raw_prev() & (PREV_MASK_COLLECTING | PREV_MASK_LEAF),
                 prev_value,
-                "COLLECTING flag ({flags:?})"
+                "COLLECTING/LEAF flags ({flags:?})"
             );
             assert_eq!(
                 gc.raw_next() & NEXT_MASK_UNREACHABLE,

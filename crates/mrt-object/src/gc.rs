@@ -87,6 +87,14 @@ impl Runtime {
         Ok(gc_host::get_objects(self, generation))
     }
 
+    /// How many of generation 2's objects are leaves: lists holding no
+    /// container, which full collections skip (beyond CPython; see
+    /// docs/cycle_collector.md, "Leaves"). They still count as tracked members
+    /// of generation 2 for every CPython-visible figure.
+    pub fn gc_leaf_count(&self) -> usize {
+        self.inner.gc.leaf_count()
+    }
+
     /// `gc.is_tracked(o)`.
     pub fn is_tracked(&self, o: &Obj<'_>) -> bool {
         gc_link::is_tracked_obj(o)

@@ -18,18 +18,22 @@ use std::ptr::NonNull;
 //         "not tracked".
 //
 //   word 1: _gc_prev
-//   63                                                    2   1   0
-//   +------------------------------------------------------+---+---+
-//   |  address of the previous header   (outside a phase)  | C | F |
-//   |  gc_refs                           (update_refs ..   |   |   |
-//   |                                     move_unreachable)|   |   |
-//   +------------------------------------------------------+---+---+
+//   63                                                3   2   1   0
+//   +--------------------------------------------------+---+---+---+
+//   |  address of the previous header (outside a phase)| L | C | F |
+//   |  gc_refs                         (update_refs ..  |   |   |   |
+//   |                                   move_unreachable)   |   |   |
+//   +--------------------------------------------------+---+---+---+
 //     F = PREV_MASK_FINALIZED: the finalizer has run (PEP 442: at most once).
 //         Survives untracking.
 //     C = PREV_MASK_COLLECTING: the object belongs to the generation being
 //         collected (set by update_refs, cleared once proven reachable).
+//     L = PREV_MASK_LEAF (beyond CPython): the object sits in the oldest
+//         generation's leaf list (see `Collector::unleaf` and
+//         docs/cycle_collector.md). Never set together with C.
 //
-// Headers are 8-aligned, so the two low bits of an address are always free.
+// Headers are 8-aligned, so the three low bits of an address are always free;
+// gc_refs is stored shifted past all three flags.
 
 /// `_gc_next` bit 0: the object is in `move_unreachable`'s unreachable list.
 pub(crate) const NEXT_MASK_UNREACHABLE: usize = 1;
@@ -37,10 +41,12 @@ pub(crate) const NEXT_MASK_UNREACHABLE: usize = 1;
 pub(crate) const PREV_MASK_FINALIZED: usize = 1;
 /// `_gc_prev` bit 1: the object is in the generation being collected.
 pub(crate) const PREV_MASK_COLLECTING: usize = 2;
-/// `gc_refs` lives above the two flag bits.
-pub(crate) const PREV_SHIFT: u32 = 2;
+/// `_gc_prev` bit 2: the object is in the oldest generation's leaf list.
+pub(crate) const PREV_MASK_LEAF: usize = 4;
+/// `gc_refs` lives above the three flag bits.
+pub(crate) const PREV_SHIFT: u32 = 3;
 /// The pointer / `gc_refs` part of `_gc_prev`.
-pub(crate) const PREV_MASK: usize = !(PREV_MASK_FINALIZED | PREV_MASK_COLLECTING);
+pub(crate) const PREV_MASK: usize = !(PREV_MASK_FINALIZED | PREV_MASK_COLLECTING | PREV_MASK_LEAF);
 
 /// The collector's header, placed immediately before the host's object.
 ///
@@ -58,7 +64,7 @@ pub struct GcHeader {
 }
 
 const _: () = assert!(size_of::<GcHeader>() == 16);
-const _: () = assert!(std::mem::align_of::<GcHeader>() >= 4);
+const _: () = assert!(std::mem::align_of::<GcHeader>() >= 8);
 
 impl GcHeader {
     /// Size of the header in bytes: the object starts this far after it.
@@ -168,7 +174,7 @@ impl GcRef {
     }
     #[inline(always)]
     pub(crate) fn from_addr(a: usize) -> Self {
-        debug_assert!(a != 0 && a & 3 == 0, "bad header address {a:#x}");
+        debug_assert!(a != 0 && a & 7 == 0, "bad header address {a:#x}");
         // SAFETY: callers pass addresses read from link words, which always hold
         // a non-null header address (the low bits are masked off by callers).
         GcRef(unsafe { NonNull::new_unchecked(a as *mut GcHeader) })
@@ -220,6 +226,11 @@ impl GcRef {
     #[inline(always)]
     pub(crate) fn clear_collecting(self) {
         self.set_raw_prev(self.raw_prev() & !PREV_MASK_COLLECTING)
+    }
+    /// In the oldest generation's leaf list?
+    #[inline(always)]
+    pub(crate) fn leaf_listed(self) -> bool {
+        self.raw_prev() & PREV_MASK_LEAF != 0
     }
     #[inline(always)]
     pub(crate) fn unreachable_bit(self) -> bool {

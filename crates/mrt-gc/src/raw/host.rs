@@ -71,10 +71,22 @@ pub enum UntrackPass {
 ///    calls (`clear_weakrefs`, `has_finalizer`, `maybe_untrack` with
 ///    [`UntrackPass::FullCollection`]) would have done nothing / answered
 ///    `false`.
+/// 9. **Leaves stay leaves until `unleaf`.** When `is_leaf(o)` answers
+///    `true`, `traverse(o)` reports nothing; the collector may then keep `o`
+///    in generation 2's leaf list, which full collections do not walk. From
+///    then on, before `traverse(o)` can report an edge, the host calls
+///    [`Collector::unleaf(o)`](crate::Collector::unleaf) (a no-op for an
+///    object that is not in the leaf list). A host that breaks this makes
+///    `o`'s referents look externally reachable (a leak), and can make a
+///    reachable `o` look like garbage (unsound).
 pub unsafe trait GcHost {
     /// When `false`, the collector skips the untracking passes entirely
     /// (`maybe_untrack` would always return `false`).
     const UNTRACKS: bool = false;
+
+    /// When `false`, the collector never asks [`is_leaf`](Self::is_leaf) and
+    /// keeps no leaf list.
+    const LEAVES: bool = false;
 
     /// The object's reference count (`Py_REFCNT`).
     fn refcount(&self, o: GcRef) -> usize;
@@ -154,6 +166,18 @@ pub unsafe trait GcHost {
     /// [`GcHost::UNTRACKS`].
     fn full_untrack_candidate(&self, _o: GcRef) -> bool {
         true
+    }
+
+    /// Is `o` a leaf: a container that holds no reference to a GC-capable
+    /// object right now (say, a list of ints and strings)? Asked while a
+    /// full collection scans a survivor (its header is in cache then). A
+    /// leaf cannot be part of a cycle, so a survivor that answers `true`
+    /// moves to generation 2's leaf list, and later full collections look at
+    /// it only when an unreachable object refers to it (beyond CPython; the
+    /// counts `collect` returns are unchanged). See contract 9. Only called
+    /// when [`GcHost::LEAVES`].
+    fn is_leaf(&self, _o: GcRef) -> bool {
+        false
     }
 
     /// A short type name for debug output and introspection (`tp_name`).

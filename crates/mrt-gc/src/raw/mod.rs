@@ -27,9 +27,9 @@ mod host;
 mod list;
 mod tracking;
 
-#[cfg(debug_assertions)]
-pub(crate) use header::PREV_MASK_COLLECTING;
 pub use header::{GcHeader, GcRef};
-pub(crate) use header::{NEXT_MASK_UNREACHABLE, PREV_MASK_FINALIZED, VisitDelay};
+pub(crate) use header::{
+    NEXT_MASK_UNREACHABLE, PREV_MASK_COLLECTING, PREV_MASK_FINALIZED, PREV_MASK_LEAF, VisitDelay,
+};
 pub use host::{GcHost, UntrackPass};
 pub(crate) use list::*;

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::collect::untrack_raw;
-use crate::{Collector, GcHost};
+use crate::{Collector, GcHost, NUM_GENERATIONS};
 
 impl Collector {
     /// Link `o` into generation 0 (`PyObject_GC_Track`).
@@ -40,8 +40,49 @@ impl Collector {
     #[inline]
     pub unsafe fn untrack(&self, o: GcRef) {
         if o.tracked() {
-            untrack_raw(o);
+            self.untrack_tracked(o);
         }
+    }
+
+    /// `untrack` of a tracked object: keeps the leaf count exact.
+    #[inline(always)]
+    fn untrack_tracked(&self, o: GcRef) {
+        if o.leaf_listed() {
+            let n = &self.st.leaves_len;
+            n.set(n.get() - 1);
+        }
+        untrack_raw(o);
+    }
+
+    /// `o` may be about to hold references to GC-capable objects: if it is in
+    /// generation 2's leaf list, move it back to generation 2's ordinary list
+    /// (beyond CPython). Cheap when it is not (one load of the header).
+    ///
+    /// A host whose [`GcHost::is_leaf`] may answer `true` for `o` calls this
+    /// before `o` can report any edge from `traverse` (contract 9 of
+    /// [`GcHost`]); calling it at other times is harmless. Works in the middle
+    /// of a collection too (host code runs only where generation 2's lists are
+    /// normal lists).
+    ///
+    /// # Safety
+    ///
+    /// `o` points to the live `GcHeader` of a GC-capable object that is
+    /// either untracked or tracked by this collector.
+    #[inline]
+    pub unsafe fn unleaf(&self, o: GcRef) {
+        if o.leaf_listed() {
+            self.unleaf_slow(o);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unleaf_slow(&self, o: GcRef) {
+        let n = &self.st.leaves_len;
+        n.set(n.get() - 1);
+        gc_list_remove(o);
+        o.set_raw_prev(o.raw_prev() & !PREV_MASK_LEAF);
+        gc_list_append(o, self.st.gen_head(NUM_GENERATIONS - 1));
     }
 
     /// A GC-capable object is being freed (`PyObject_GC_Del`): untrack it if
@@ -54,7 +95,7 @@ impl Collector {
     #[inline]
     pub unsafe fn on_dealloc(&self, o: GcRef) {
         if o.tracked() {
-            untrack_raw(o);
+            self.untrack_tracked(o);
         }
         let c = &self.st.counts[0];
         if c.get() > 0 {

@@ -360,6 +360,7 @@ impl<'h> Root<'h> {
 
     /// Add a strong edge `self -> to` (`self.append(to)`).
     pub fn link(&self, to: &Root<'_>) {
+        raw_node::unleaf(self);
         self.heap.incref(to.r);
         node(self.r).with_edges_mut(|e| e.push(to.r));
     }

@@ -426,8 +426,11 @@ fn may_be_tracked(heap: &ToyHeap, e: GcRef) -> bool {
 //    `finalizer` are never held across calls);
 // 6. `clear_weakrefs` reports only weakref nodes (tracked unless the user
 //    created them untracked, which `ToyHeap::weakref` never does).
+// 9. `is_leaf` is true only for plain nodes without edges, and `Root::link`,
+//    the only way to add an edge, calls `unleaf` first.
 unsafe impl GcHost for ToyHeap {
     const UNTRACKS: bool = true;
+    const LEAVES: bool = true;
 
     #[inline(always)]
     fn refcount(&self, o: GcRef) -> usize {
@@ -506,6 +509,11 @@ unsafe impl GcHost for ToyHeap {
         untrackable && n.edges().iter().all(|&e| !may_be_tracked(self, e))
     }
 
+    fn is_leaf(&self, o: GcRef) -> bool {
+        let n = node(o);
+        n.kind() == Kind::Plain && n.edges().is_empty()
+    }
+
     fn full_untrack_candidate(&self, o: GcRef) -> bool {
         node(o).kind() == Kind::DictLike
     }
@@ -524,6 +532,13 @@ unsafe impl GcHost for ToyHeap {
 pub(crate) fn is_tracked(r: &Root<'_>) -> bool {
     // SAFETY: a Root holds a strong reference, so its node is live.
     unsafe { r.heap().collector.is_tracked(r.gc_ref()) }
+}
+
+/// Before `Root::link` adds an edge (contract 9).
+pub(crate) fn unleaf(r: &Root<'_>) {
+    // SAFETY: a Root holds a strong reference, so its node is live; toy nodes
+    // are only ever tracked by their own heap's collector.
+    unsafe { r.heap().collector.unleaf(r.gc_ref()) }
 }
 
 /// `Root::is_finalized`.

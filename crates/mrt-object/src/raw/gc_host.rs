@@ -5,7 +5,7 @@
 use crate::kind::Kind;
 use crate::raw::gc_link::{gc_ref, value_of};
 use crate::raw::handle::Obj;
-use crate::raw::object::{self, FLAG_IMMORTAL};
+use crate::raw::object::{self, FLAG_GC_ITEMS, FLAG_IMMORTAL};
 use crate::raw::{compare, dealloc, table, weakref};
 use crate::runtime::Runtime;
 use mrt_gc::{GcHost, GcRef, UntrackPass};
@@ -32,9 +32,16 @@ const IMMORTAL_REFCOUNT: usize = usize::MAX >> 2;
 // 6. `clear_weakrefs` clears a weakref `o` itself and every weakref to `o`, and
 //    defers only live (refcount > 0) weakref objects with a callback, which are
 //    tracked: weakrefs are tracked from creation until their refcount reaches zero.
-// SAFETY: the six points above.
+// 7. One collector per runtime, and containers refuse another runtime's objects.
+// 8. `weakrefs_possible`, `finalizers_possible` and `full_untrack_candidate` only
+//    answer `false` when the skipped calls would do nothing.
+// 9. `is_leaf` answers true only for a list without `FLAG_GC_ITEMS`, whose traverse
+//    reports nothing; every store into a list goes through `list::note_item`, which
+//    calls `Collector::unleaf` when it sets the flag.
+// SAFETY: the nine points above.
 unsafe impl GcHost for Runtime {
     const UNTRACKS: bool = true;
+    const LEAVES: bool = true;
 
     fn refcount(&self, o: GcRef) -> usize {
         let v = value_of(o);
@@ -145,6 +152,15 @@ unsafe impl GcHost for Runtime {
     fn full_untrack_candidate(&self, o: GcRef) -> bool {
         // SAFETY: live object.
         unsafe { object::kind_of(value_of(o)) == Kind::Dict }
+    }
+
+    #[inline]
+    fn is_leaf(&self, o: GcRef) -> bool {
+        let v = value_of(o);
+        // SAFETY: live object. A list without FLAG_GC_ITEMS holds no GC-capable
+        // value (the flag is set before any is stored), and lists have no
+        // finalizer and no weak references.
+        unsafe { object::kind_of(v) == Kind::List && object::flags(v) & FLAG_GC_ITEMS == 0 }
     }
 
     fn type_name(&self, o: GcRef) -> &str {

@@ -72,6 +72,18 @@ pub(crate) unsafe fn untrack(rt: &Runtime, v: Value) {
     unsafe { collector(rt).untrack(gc_ref(v)) }
 }
 
+/// `v` is about to hold a GC-capable object for the first time since it was
+/// created or cleared: if the collector keeps it in generation 2's leaf list,
+/// it moves back to the ordinary list (`GcHost` contract 9).
+///
+/// # Safety
+/// `v` is a live GC-capable object of `rt`.
+#[inline]
+pub(crate) unsafe fn unleaf(rt: &Runtime, v: Value) {
+    // SAFETY: live header, tracked by this collector or not at all.
+    unsafe { collector(rt).unleaf(gc_ref(v)) }
+}
+
 /// `gc.is_tracked`.
 ///
 /// # Safety

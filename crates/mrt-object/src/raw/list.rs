@@ -70,7 +70,7 @@ pub(crate) fn new_list_from<'rt>(rt: &'rt Runtime, items: &[&Obj<'rt>]) -> Resul
         });
         let dst = b.as_ptr().add(1).cast::<Value>();
         for (i, x) in items.iter().enumerate() {
-            note_item(l.value(), x.value());
+            note_item(rt, l.value(), x.value());
             object::incref(x.value());
             dst.add(i).write(x.value());
         }
@@ -80,15 +80,23 @@ pub(crate) fn new_list_from<'rt>(rt: &'rt Runtime, items: &[&Obj<'rt>]) -> Resul
 }
 
 /// Record that `x` is about to be stored in the list `l`: a GC-capable item sets the
-/// list's `FLAG_GC_ITEMS` (reads the value word only, never the item).
+/// list's `FLAG_GC_ITEMS` (reads the value word only, never the item). When the
+/// flag was clear, the list was a leaf for the collector (`GcHost::is_leaf`), so
+/// the collector is told before the list can report an edge (contract 9).
 ///
 /// # Safety
-/// `l` is a live list or host object.
+/// `l` is a live list or host object of `rt`.
 #[inline(always)]
-unsafe fn note_item(l: Value, x: Value) {
+unsafe fn note_item(rt: &Runtime, l: Value, x: Value) {
     if x.gc_addr().is_some() {
-        // SAFETY: live object (caller).
-        unsafe { (*object::header(l)).flags |= FLAG_GC_ITEMS };
+        // SAFETY: live object of `rt` (caller).
+        unsafe {
+            let h = object::header(l);
+            if (*h).flags & FLAG_GC_ITEMS == 0 {
+                (*h).flags |= FLAG_GC_ITEMS;
+                gc_link::unleaf(rt, l);
+            }
+        }
     }
 }
 
@@ -215,7 +223,7 @@ pub(crate) fn append(l: &Obj<'_>, x: &Obj<'_>) -> Result<()> {
     unsafe {
         let n = parts(p).1;
         resize(l.runtime(), p, n + 1)?;
-        note_item(l.value(), x.value());
+        note_item(l.runtime(), l.value(), x.value());
         object::incref(x.value());
         parts(p).0.add(n).write(x.value());
         set_len(p, n + 1);
@@ -239,7 +247,7 @@ pub(crate) fn insert(l: &Obj<'_>, i: isize, x: &Obj<'_>) -> Result<()> {
         resize(l.runtime(), p, n + 1)?;
         let items = parts(p).0;
         ptr::copy(items.add(at), items.add(at + 1), n - at);
-        note_item(l.value(), x.value());
+        note_item(l.runtime(), l.value(), x.value());
         object::incref(x.value());
         items.add(at).write(x.value());
         set_len(p, n + 1);
@@ -286,7 +294,7 @@ pub(crate) fn set(l: &Obj<'_>, i: isize, x: &Obj<'_>) -> Result<()> {
     unsafe {
         let (items, n, _) = parts(p);
         let j = index(i, n, "list assignment")?;
-        note_item(l.value(), x.value());
+        note_item(l.runtime(), l.value(), x.value());
         object::incref(x.value());
         let old = std::mem::replace(&mut *items.add(j), x.value());
         object::decref(l.runtime(), old);

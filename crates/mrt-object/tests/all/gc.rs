@@ -363,3 +363,113 @@ fn lists_of_atoms_that_later_hold_containers_are_traversed() {
     drop(keep);
     assert_eq!(rt.collect(), 0);
 }
+
+// ---- generation 2's leaves (beyond CPython; same counts as CPython) ----------
+
+#[test]
+fn lists_of_atoms_surviving_a_full_collection_become_leaves() {
+    let rt = rt();
+    let keep = rt.list().unwrap();
+    for i in 0..100 {
+        let l = rt
+            .list_from(&[&rt.int(i).unwrap(), &rt.str("x").unwrap()])
+            .unwrap();
+        keep.append(&l).unwrap();
+    }
+    keep.append(&rt.list().unwrap()).unwrap(); // an empty list is a leaf too
+    assert_eq!(
+        rt.gc_leaf_count(),
+        0,
+        "only full collections sort out leaves"
+    );
+    rt.collect_generation(1).unwrap();
+    assert_eq!(rt.gc_leaf_count(), 0);
+    assert_eq!(rt.collect(), 0);
+    assert_eq!(rt.gc_leaf_count(), 101, "keep holds lists: not a leaf");
+    // Still tracked members of generation 2, as in CPython.
+    assert_eq!(rt.get_objects(Some(2)).unwrap().len(), 102);
+    assert!(rt.is_tracked(&keep.get(0).unwrap()));
+    assert_eq!(rt.collect(), 0);
+    drop(keep);
+    assert_eq!(rt.gc_leaf_count(), 0);
+    assert_eq!(rt.heap_bytes_in_use(), 0);
+}
+
+#[test]
+fn a_cycle_referring_to_an_old_leaf_takes_it_along() {
+    // keep = [[1, 2]]; gc.collect(); leaf = keep.pop(); c = [leaf, leaf]
+    // c.append(c); del leaf, c; gc.collect() -> 2
+    let rt = rt();
+    let keep = rt.list().unwrap();
+    let two = rt.list_from(&[&rt.int(1).unwrap(), &rt.int(2).unwrap()]);
+    keep.append(&two.unwrap()).unwrap();
+    assert_eq!(rt.collect(), 0);
+    assert_eq!(rt.gc_leaf_count(), 1);
+    let leaf = keep.pop().unwrap();
+    let c = rt.list_from(&[&leaf, &leaf]).unwrap();
+    c.append(&c).unwrap();
+    drop((leaf, c));
+    assert_eq!(rt.collect(), 2);
+    assert_eq!(rt.gc_leaf_count(), 0);
+    drop(keep);
+    assert_eq!(rt.heap_bytes_in_use(), 0);
+}
+
+#[test]
+fn an_old_leaf_still_referenced_from_outside_survives() {
+    // keep = [[1], [2]]; gc.collect(); a, b = keep; c = [a]; c.append(c)
+    // del keep, c, a; gc.collect() -> 2 (c and a; b is held)
+    let rt = rt();
+    let keep = rt.list().unwrap();
+    for i in 1..=2 {
+        keep.append(&rt.list_from(&[&rt.int(i).unwrap()]).unwrap())
+            .unwrap();
+    }
+    assert_eq!(rt.collect(), 0);
+    let (a, b) = (keep.get(0).unwrap(), keep.get(1).unwrap());
+    let c = rt.list_from(&[&a, &b]).unwrap();
+    c.append(&c).unwrap();
+    drop((keep, c, a));
+    assert_eq!(rt.gc_leaf_count(), 2);
+    assert_eq!(rt.collect(), 2);
+    assert_eq!(rt.gc_leaf_count(), 1);
+    assert_eq!(b.get(0).unwrap().as_int(), Some(2));
+}
+
+#[test]
+fn an_old_leaf_that_stores_a_container_is_collected_as_usual() {
+    // l = [1]; keep = [l]; gc.collect(); l.append(l); del keep, l
+    // gc.collect() -> 1
+    let rt = rt();
+    let l = rt.list_from(&[&rt.int(1).unwrap()]).unwrap();
+    let keep = rt.list_from(&[&l]).unwrap();
+    assert_eq!(rt.collect(), 0);
+    assert_eq!(rt.gc_leaf_count(), 1);
+    l.append(&l).unwrap();
+    assert_eq!(rt.gc_leaf_count(), 0, "no longer a leaf");
+    drop((keep, l));
+    assert_eq!(rt.collect(), 1);
+    assert_eq!(rt.heap_bytes_in_use(), 0);
+}
+
+#[test]
+fn saved_garbage_lists_an_adopted_leaf_where_cpython_does() {
+    // gc.set_debug(gc.DEBUG_SAVEALL); keep = [[1]]; gc.collect()
+    // leaf = keep.pop(); c = [leaf]; c.append(c); del c, leaf, keep
+    // gc.collect() -> 2; gc.garbage == [[1], [[1], [...]]]
+    let rt = rt();
+    rt.set_debug(mrt_object::mrt_gc::DEBUG_SAVEALL);
+    let keep = rt.list_from(&[&rt.list_from(&[&rt.int(1).unwrap()]).unwrap()]);
+    let keep = keep.unwrap();
+    assert_eq!(rt.collect(), 0);
+    let leaf = keep.pop().unwrap();
+    let c = rt.list_from(&[&leaf]).unwrap();
+    c.append(&c).unwrap();
+    drop((c, leaf, keep));
+    assert_eq!(rt.collect(), 2);
+    let g = rt.garbage();
+    assert_eq!(g.len(), 2);
+    assert_eq!(g[0].len().unwrap(), 1, "the leaf [1] first");
+    assert_eq!(g[1].len().unwrap(), 2, "then the cycle");
+    rt.set_debug(0);
+}
