@@ -75,31 +75,31 @@ pub(crate) fn subtract_refs<H: GcHost>(containers: GcRef, host: &H, panics: &Pan
             op.dec_gc_refs();
         }
     }
-    walk_edges_delayed(containers, host, panics, |_| {}, visit_decref);
+    walk_edges_delayed(containers, host, panics, |_| {}, |(op, _)| visit_decref(op));
 }
 
 /// Walk `containers`: call `each` on every object, then traverse it, applying
-/// `visit` to its edges through a delay line. The visits must commute: they
-/// are applied `VisitDelay::DELAY` edges late, after the target's header was
-/// prefetched, so that many misses overlap (the last ones after the walk).
+/// `visit` to each `(target, source)` edge through a delay line. The visits
+/// must commute: they are applied `DELAY` edges late, after the target's
+/// header was prefetched, so that many misses overlap (the last ones after
+/// the walk).
 #[inline(always)]
 fn walk_edges_delayed<H: GcHost>(
     containers: GcRef,
     host: &H,
     panics: &Panics,
     mut each: impl FnMut(GcRef),
-    visit: impl Fn(GcRef),
+    visit: impl Fn((GcRef, GcRef)),
 ) {
-    let mut delay = VisitDelay::new();
-    let mut delayed = |op: GcRef| {
-        if let Some(old) = delay.push(op) {
-            visit(old);
-        }
-    };
+    let mut delay = VisitDelay::<(GcRef, GcRef)>::new();
     let mut gc = containers.next();
     while gc != containers {
         each(gc);
-        traverse_guarded(host, gc, panics, &mut delayed);
+        traverse_guarded(host, gc, panics, &mut |op: GcRef| {
+            if let Some(old) = delay.push((op, gc)) {
+                visit(old);
+            }
+        });
         gc = gc.next();
     }
     delay.drain(&visit);
@@ -114,8 +114,15 @@ fn walk_edges_delayed<H: GcHost>(
 /// commute, so the result is `update_refs` then `subtract_refs`'s, in one pass
 /// over the oldest generation instead of two.
 ///
+/// It also marks each object none of whose edges leads into the collection
+/// (PREV_MASK_EDGES_OUT), so that `move_unreachable` does not traverse it a
+/// second time: in a heap of containers of leaves, that halves the edges
+/// followed.
+///
 /// **Contracts.** Entry: as `update_refs`', and every tracked object is in
-/// `containers` or in generation 2's leaf list. Exit: as `subtract_refs`'.
+/// `containers` or in generation 2's leaf list. Exit: as `subtract_refs`',
+/// and EDGES_OUT set exactly on the objects without an edge to an object of
+/// `containers`.
 pub(crate) fn update_and_subtract_refs<H: GcHost>(containers: GcRef, host: &H, panics: &Panics) {
     #[inline(always)]
     fn init<H: GcHost>(host: &H, op: GcRef) {
@@ -127,20 +134,29 @@ pub(crate) fn update_and_subtract_refs<H: GcHost>(containers: GcRef, host: &H, p
         );
         op.reset_gc_refs(rc);
     }
-    let visit_decref = |op: GcRef| {
-        // Untracked objects (next == 0) are not in the collection, nor are
-        // generation 2's leaves (they are tracked, but not in `containers`).
-        if op.tracked() && !op.leaf_listed() {
+    let visit_decref = |(op, source): (GcRef, GcRef)| {
+        // Untracked objects (next == 0) are not in the collection.
+        if op.tracked() {
             if !op.collecting() {
+                // Nor are generation 2's leaves (tracked, not in `containers`).
+                if op.leaf_listed() {
+                    return;
+                }
                 init(host, op);
             }
             op.dec_gc_refs();
+            // `source` has an edge into the collection after all.
+            if source.edges_out() {
+                source.clear_edges_out();
+            }
         }
     };
     let each = |gc: GcRef| {
         if !gc.collecting() {
             init(host, gc);
         }
+        // Until one of its edges proves otherwise (see PREV_MASK_EDGES_OUT).
+        gc.set_edges_out();
     };
     walk_edges_delayed(containers, host, panics, each, visit_decref);
 }
@@ -173,7 +189,7 @@ fn visit_reachable(op: GcRef, reachable: GcRef) {
 ///
 /// **Contracts.** Entry: `young` as `subtract_refs`' exit; `unreachable` an
 /// empty list. Exit: `young` holds exactly the objects reachable from an
-/// object with `gc_refs > 0`, with valid `prev` links and COLLECTING clear;
+/// object with `gc_refs > 0`, with valid `prev` links and COLLECTING (and EDGES_OUT) clear;
 /// `unreachable` holds the rest with COLLECTING and NEXT_MASK_UNREACHABLE set
 /// on each (its head's next is clean).
 ///
@@ -228,12 +244,16 @@ pub(crate) fn move_unreachable<H: GcHost>(
         if gc.gc_refs() != 0 {
             // Definitely reachable from outside: traverse it; this may append
             // objects to `young` (and change gc's next if gc is the tail), so
-            // the next object is read only afterwards.
-            traverse_guarded(host, gc, panics, &mut |op: GcRef| {
-                if let Some(old) = delay.push(op) {
-                    visit_reachable(old, young);
-                }
-            });
+            // the next object is read only afterwards. Not when no edge of it
+            // leads into the collection (EDGES_OUT): visit_reachable would
+            // ignore every one.
+            if !gc.edges_out() {
+                traverse_guarded(host, gc, panics, &mut |op: GcRef| {
+                    if let Some(old) = delay.push(op) {
+                        visit_reachable(old, young);
+                    }
+                });
+            }
             if H::UNTRACKS && untrack && host.maybe_untrack(gc, UntrackPass::EveryCollection) {
                 // untrack_tuples, fused (see the contract above): unlink gc
                 // from the singly linked `young` and untrack it.
@@ -268,9 +288,9 @@ pub(crate) fn move_unreachable<H: GcHost>(
                     gc.set_raw_prev((gc.raw_prev() & PREV_MASK_FINALIZED) | PREV_MASK_LEAF);
                     gc_list_append(gc, leaves);
                 } else {
-                    // Relink gc_prev to the previous element; gc leaves COLLECTING.
-                    gc.set_prev(prev);
-                    gc.clear_collecting();
+                    // Relink gc_prev to the previous element; gc leaves
+                    // COLLECTING (and EDGES_OUT).
+                    gc.set_raw_prev((gc.raw_prev() & PREV_MASK_FINALIZED) | prev.addr());
                     prev = gc;
                     reachable += 1;
                     out_of_order += usize::from(last_addr > gc.addr());
@@ -291,7 +311,10 @@ pub(crate) fn move_unreachable<H: GcHost>(
             // Every node in unreachable carries the mask; this may pollute
             // the head's next too, repaired after the loop.
             last.set_raw_next(NEXT_MASK_UNREACHABLE | gc.addr());
-            gc.set_prev(last);
+            // EDGES_OUT goes: should a visit bring gc back, it is traversed.
+            gc.set_raw_prev(
+                (gc.raw_prev() & (PREV_MASK_FINALIZED | PREV_MASK_COLLECTING)) | last.addr(),
+            );
             gc.set_raw_next(NEXT_MASK_UNREACHABLE | unreachable.addr());
             unreachable.set_raw_prev(gc.addr());
         }
@@ -1171,7 +1194,45 @@ mod tests {
         assert_eq!(gc_refs_of(a, b, &c, &d), (0, 0, 1, 1));
         assert!(a.collecting() && d.gc_ref().collecting());
         assert!(!u.gc_ref().collecting());
+        // EDGES_OUT: c's edges lead to d (in the collection) and u (not): c
+        // keeps the traverse; d has no edge at all; a and b refer to each other.
+        assert!(!c.gc_ref().edges_out() && d.gc_ref().edges_out());
+        assert!(!a.edges_out() && !b.edges_out());
         split_then_restore(young, &heap, &panics);
+    }
+
+    /// An object whose edges lead only outside the collection (a leaf of
+    /// generation 2's leaf list, an untracked atom) is traversed once per full
+    /// collection, not twice; the results are those of CPython's algorithm.
+    #[test]
+    fn containers_of_leaves_are_traversed_once_per_full_collection() {
+        let heap = ToyHeap::new();
+        let (holder, leaves) = leaves_in_gen2(&heap, 5);
+        let atom = heap.alloc_with(NodeOptions::default().untracked());
+        holder.link(&atom);
+        // A young container of old leaves, and a garbage cycle through one.
+        let young = heap.alloc();
+        young.link(&leaves[0]);
+        let cycle = heap.alloc();
+        cycle.link(&cycle);
+        cycle.link(&leaves[1]);
+        drop(cycle);
+        let st = &*heap.collector().st;
+        for i in 0..2 {
+            gc_list_merge(st.gen_head(i), st.gen_head(2));
+        }
+        let gen2 = st.gen_head(2);
+        let panics = Panics::default();
+        super::update_and_subtract_refs(gen2, &heap, &panics);
+        assert!(holder.gc_ref().edges_out() && young.gc_ref().edges_out());
+        // move_unreachable clears the bit everywhere (validate_list checks).
+        split_then_restore(gen2, &heap, &panics);
+        drop(leaves);
+        assert_eq!(heap.collect(2), 1, "the cycle; leaves[1] is still held");
+        holder.clear_edges();
+        assert_eq!(heap.collect(2), 0);
+        drop((holder, young, atom));
+        assert_eq!(heap.live(), 0);
     }
 
     #[test]

@@ -28,9 +28,11 @@ use std::ptr::NonNull;
 //         Survives untracking.
 //     C = PREV_MASK_COLLECTING: the object belongs to the generation being
 //         collected (set by update_refs, cleared once proven reachable).
-//     L = PREV_MASK_LEAF (beyond CPython): the object sits in the oldest
-//         generation's leaf list (see `Collector::unleaf` and
-//         docs/cycle_collector.md). Never set together with C.
+//     L = PREV_MASK_LEAF (beyond CPython): with C clear, the object sits in
+//         the oldest generation's leaf list (see `Collector::unleaf` and
+//         docs/cycle_collector.md). With C set, during a full collection's
+//         reachability analysis only: PREV_MASK_EDGES_OUT, none of the
+//         object's edges leads into the collection.
 //
 // Headers are 8-aligned, so the three low bits of an address are always free;
 // gc_refs is stored shifted past all three flags.
@@ -43,6 +45,11 @@ pub(crate) const PREV_MASK_FINALIZED: usize = 1;
 pub(crate) const PREV_MASK_COLLECTING: usize = 2;
 /// `_gc_prev` bit 2: the object is in the oldest generation's leaf list.
 pub(crate) const PREV_MASK_LEAF: usize = 4;
+/// `_gc_prev` bit 2 on a COLLECTING object, from a full collection's fused
+/// `update_and_subtract_refs` to its `move_unreachable`: no edge of the
+/// object leads to a COLLECTING object, so `move_unreachable` need not
+/// traverse it again.
+pub(crate) const PREV_MASK_EDGES_OUT: usize = PREV_MASK_LEAF;
 /// `gc_refs` lives above the three flag bits.
 pub(crate) const PREV_SHIFT: u32 = 3;
 /// The pointer / `gc_refs` part of `_gc_prev`.
@@ -227,10 +234,25 @@ impl GcRef {
     pub(crate) fn clear_collecting(self) {
         self.set_raw_prev(self.raw_prev() & !PREV_MASK_COLLECTING)
     }
-    /// In the oldest generation's leaf list?
+    /// In the oldest generation's leaf list? (Outside a reachability
+    /// analysis, where the bit can only mean that; inside one, ask only of
+    /// objects whose COLLECTING is clear.)
     #[inline(always)]
     pub(crate) fn leaf_listed(self) -> bool {
         self.raw_prev() & PREV_MASK_LEAF != 0
+    }
+    /// PREV_MASK_EDGES_OUT (meaningful with COLLECTING set only).
+    #[inline(always)]
+    pub(crate) fn edges_out(self) -> bool {
+        self.raw_prev() & PREV_MASK_EDGES_OUT != 0
+    }
+    #[inline(always)]
+    pub(crate) fn set_edges_out(self) {
+        self.set_raw_prev(self.raw_prev() | PREV_MASK_EDGES_OUT)
+    }
+    #[inline(always)]
+    pub(crate) fn clear_edges_out(self) {
+        self.set_raw_prev(self.raw_prev() & !PREV_MASK_EDGES_OUT)
     }
     #[inline(always)]
     pub(crate) fn unreachable_bit(self) -> bool {
@@ -278,40 +300,61 @@ pub(crate) fn prefetch(o: GcRef) {
     let _ = o;
 }
 
+/// What a [`VisitDelay`] holds: an edge target, possibly with its source.
+pub(crate) trait Delayed: Copy {
+    /// The header to prefetch.
+    fn target(self) -> GcRef;
+}
+
+impl Delayed for GcRef {
+    #[inline(always)]
+    fn target(self) -> GcRef {
+        self
+    }
+}
+
+/// `(target, source)`.
+impl Delayed for (GcRef, GcRef) {
+    #[inline(always)]
+    fn target(self) -> GcRef {
+        self.0
+    }
+}
+
 /// A delay line for edge visits: `push` prefetches a header and returns the
 /// one pushed `DELAY` pushes earlier, so that up to `DELAY` cache misses on
 /// edge targets are in flight at once instead of one at a time. Only for
 /// visits whose order does not matter (see `subtract_refs`,
 /// `move_unreachable`). Lives on the stack; allocates nothing.
-pub(crate) struct VisitDelay {
-    buf: [Option<GcRef>; VisitDelay::DELAY],
+pub(crate) struct VisitDelay<T: Delayed = GcRef> {
+    buf: [Option<T>; DELAY],
     i: usize,
 }
 
-impl VisitDelay {
-    const DELAY: usize = 16;
+const DELAY: usize = 16;
 
+impl<T: Delayed> VisitDelay<T> {
     #[inline(always)]
     pub(crate) fn new() -> Self {
         VisitDelay {
-            buf: [None; Self::DELAY],
+            buf: [None; DELAY],
             i: 0,
         }
     }
 
     #[inline(always)]
-    pub(crate) fn push(&mut self, o: GcRef) -> Option<GcRef> {
-        prefetch(o);
+    pub(crate) fn push(&mut self, o: T) -> Option<T> {
+        prefetch(o.target());
         let old = self.buf[self.i].replace(o);
-        self.i = (self.i + 1) % Self::DELAY;
+        self.i = (self.i + 1) % DELAY;
         old
     }
 
     /// Take every pending visit, oldest first.
     #[inline]
-    pub(crate) fn drain(&mut self, mut f: impl FnMut(GcRef)) {
-        for k in 0..Self::DELAY {
-            if let Some(o) = self.buf[(self.i + k) % Self::DELAY].take() {
+    pub(crate) fn drain(&mut self, mut f: impl FnMut(T)) {
+        for k in 0..DELAY {
+            if let Some(o) = self.buf[(self.i + k) % DELAY].take() {
                 f(o);
             }
         }
