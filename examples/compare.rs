@@ -55,7 +55,8 @@ usage: compare [--quick] [--scale] [--reps N] [--json PATH] [--python CMD]
   --python CMD   the CPython 3.11 interpreter (default python3)
   --systems …    subset of: mrt,cpython,rc,bacon_rajan_cc,dumpster,rust-cc
   --workloads …  subset of: collect_cycles,full_collect_live,full_collect_fragmented,
-                 churn,young_pause,bytes_per_object,spike_release,deep_drop,deep_cycle
+                 full_collect_chain,churn,young_pause,bytes_per_object,spike_release,
+                 deep_drop,deep_cycle
   --timeout S    per (system, case) process (default 900)
   --procs N      run every (system, case) in N fresh processes, rounds interleaved
                  across systems, and keep the fastest process (default 1): a process's

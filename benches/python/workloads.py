@@ -135,6 +135,30 @@ def full_collect_live(n, reps, **_):
     return m, {}
 
 
+def full_collect_chain(n, reps, **_):
+    """n live containers, each holding the next (containers of containers),
+    all held by one root list; time one full collection (after one untimed
+    one, as in full_collect_live)."""
+    gc.disable()
+    objs = [[] for _ in range(n)]
+    for i in range(n - 1):
+        objs[i].append(objs[i + 1])
+    root = []
+    for o in objs:
+        root.append(o)
+    del objs
+    gc.collect()
+    samples = []
+    for _ in range(reps):
+        t0 = perf_counter()
+        found = gc.collect()
+        samples.append(perf_counter() - t0)
+        assert found == 0, found
+    m = timing_metrics(samples, n)
+    del root
+    return m, {}
+
+
 def full_collect_fragmented(n, reps, **_):
     """Allocate 2n one-element containers, drop a random half, allocate n
     more (they fill the holes), hold the 2n survivors in one root list in
@@ -315,6 +339,7 @@ def deep_cycle(n, **_):
 WORKLOADS = {
     "collect_cycles": collect_cycles,
     "full_collect_live": full_collect_live,
+    "full_collect_chain": full_collect_chain,
     "full_collect_fragmented": full_collect_fragmented,
     "churn": churn,
     "young_pause": young_pause,

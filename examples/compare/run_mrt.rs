@@ -19,6 +19,7 @@ pub fn run(case: &Case) -> Outcome {
     let r = match case.workload {
         Workload::CollectCycles => collect_cycles(case.n, case.reps),
         Workload::FullCollectLive => full_collect_live(case.n, case.reps),
+        Workload::FullCollectChain => full_collect_chain(case.n, case.reps),
         Workload::FullCollectFragmented => full_collect_fragmented(case.n, case.reps),
         Workload::Churn => churn(case.n, case.reps),
         Workload::YoungPause => young_pause(case.old, case.n, case.reps),
@@ -87,6 +88,22 @@ fn full_collect_live(n: usize, reps: usize) -> R<Outcome> {
     for i in 0..n {
         root.append(&one(&rt, i)?)?;
     }
+    let o = time_full(&rt, reps, n)?;
+    drop(root);
+    Ok(o)
+}
+
+fn full_collect_chain(n: usize, reps: usize) -> R<Outcome> {
+    let rt = Runtime::builder().gc_disabled().build();
+    let root = rt.list()?;
+    let objs = (0..n).map(|_| rt.list()).collect::<R<Vec<_>>>()?;
+    for w in objs.windows(2) {
+        w[0].append(&w[1])?;
+    }
+    for o in &objs {
+        root.append(o)?;
+    }
+    drop(objs);
     let o = time_full(&rt, reps, n)?;
     drop(root);
     Ok(o)

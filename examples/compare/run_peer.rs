@@ -21,7 +21,11 @@ pub fn run<P: Peer>(case: &Case) -> Outcome {
     };
     match case.workload {
         Workload::CollectCycles if !P::COLLECTS_CYCLES => no_collector(),
-        Workload::FullCollectLive | Workload::FullCollectFragmented if !P::COLLECTS_CYCLES => {
+        Workload::FullCollectLive
+        | Workload::FullCollectFragmented
+        | Workload::FullCollectChain
+            if !P::COLLECTS_CYCLES =>
+        {
             no_collector()
         }
         Workload::YoungPause | Workload::DeepCycle if !P::COLLECTS_CYCLES => no_collector(),
@@ -38,6 +42,11 @@ pub fn run<P: Peer>(case: &Case) -> Outcome {
         }
         Workload::FullCollectFragmented => {
             let mut o = Outcome::timings(&peers::full_collect_fragmented::<P>(n, reps), 2 * n);
+            o.note("*", CANDIDATES);
+            o
+        }
+        Workload::FullCollectChain => {
+            let mut o = Outcome::timings(&peers::full_collect_chain::<P>(n, reps), n);
             o.note("*", CANDIDATES);
             o
         }

@@ -19,6 +19,9 @@ pub enum Workload {
     FullCollectLive,
     /// The same after fragmenting the heap (`2n` survivors in shuffled order).
     FullCollectFragmented,
+    /// One full collection of `n` live containers, each holding the next
+    /// (containers of containers: no leaves).
+    FullCollectChain,
     /// Create and drop `n` two-element containers.
     Churn,
     /// `old` promoted containers, then `n` short-lived 2-cycles (`reps` rounds):
@@ -36,10 +39,11 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in table order.
-    pub const ALL: [Workload; 9] = [
+    pub const ALL: [Workload; 10] = [
         Workload::CollectCycles,
         Workload::FullCollectLive,
         Workload::FullCollectFragmented,
+        Workload::FullCollectChain,
         Workload::Churn,
         Workload::YoungPause,
         Workload::BytesPerObject,
@@ -54,6 +58,7 @@ impl Workload {
             Workload::CollectCycles => "collect_cycles",
             Workload::FullCollectLive => "full_collect_live",
             Workload::FullCollectFragmented => "full_collect_fragmented",
+            Workload::FullCollectChain => "full_collect_chain",
             Workload::Churn => "churn",
             Workload::YoungPause => "young_pause",
             Workload::BytesPerObject => "bytes_per_object",
@@ -74,6 +79,7 @@ impl Workload {
             Workload::CollectCycles
             | Workload::FullCollectLive
             | Workload::FullCollectFragmented
+            | Workload::FullCollectChain
             | Workload::Churn => &["seconds", "median_seconds", "ns_per_object"],
             Workload::YoungPause => &[
                 "gen0_count",
@@ -162,6 +168,7 @@ pub fn plan(div: usize, reps: usize, scale: bool) -> Vec<Case> {
         c(Workload::CollectCycles, 200_000, 0, false),
         c(Workload::FullCollectLive, 1_000_000, 0, false),
         c(Workload::FullCollectFragmented, 1_000_000, 0, false),
+        c(Workload::FullCollectChain, 1_000_000, 0, false),
         c(Workload::Churn, 1_000_000, 0, false),
         c(Workload::YoungPause, 2_000_000, 100_000, false),
         c(Workload::YoungPause, 2_000_000, 1_000_000, false),

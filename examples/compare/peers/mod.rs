@@ -174,6 +174,22 @@ pub fn full_collect_fragmented<P: Peer>(n: usize, reps: usize) -> Vec<Duration> 
     })
 }
 
+/// `n` live containers, each holding the next, all held by one root list:
+/// times of `reps` full collections.
+pub fn full_collect_chain<P: Peer>(n: usize, reps: usize) -> Vec<Duration> {
+    time_collections::<P>(reps, || {
+        let objs: Vec<P::List> = (0..n).map(|_| P::list()).collect();
+        for w in objs.windows(2) {
+            P::push(&w[0], w[1].clone());
+        }
+        let root = P::list();
+        for o in objs {
+            P::push(&root, o);
+        }
+        root
+    })
+}
+
 /// Create and drop `n` two-element containers holding two small ints.
 pub fn churn<P: Peer>(n: usize) -> Duration {
     let t = Instant::now();
