@@ -134,10 +134,17 @@ fn norm(i: isize, n: usize) -> Option<usize> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
     #[test]
-    fn list_matches_vec(ops in proptest::collection::vec(op(), 0..200)) {
+    fn list_matches_vec(
+        init in proptest::collection::vec(any::<i64>(), 0..24),
+        ops in proptest::collection::vec(op(), 0..200),
+    ) {
+        // Start from `list_from` (short ones keep their items inline in the object)
+        // or, for no items, from `list()`.
         let rt = Runtime::new();
-        let l = rt.list().unwrap();
-        let mut model: Vec<i64> = vec![];
+        let first: Vec<_> = init.iter().map(|&x| rt.int(x).unwrap()).collect();
+        let l = rt.list_from(&first.iter().collect::<Vec<_>>()).unwrap();
+        drop(first);
+        let mut model: Vec<i64> = init;
         for op in ops {
             match op {
                 Op::Append(x) => { l.append(&rt.int(x).unwrap()).unwrap(); model.push(x); }
