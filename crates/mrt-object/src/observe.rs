@@ -76,8 +76,9 @@ impl Runtime {
     /// Live objects and their struct bytes per type, counted as objects are created
     /// and freed (O(kinds + classes), no heap walk). Host instances are reported per
     /// class under the class name; types with no live object are left out. Bytes are
-    /// what the allocator charges for the object's own block; list buffers and dict
-    /// tables are separate blocks, not included.
+    /// what the allocator charges for the object's own block; a list's separate
+    /// buffer and dict tables are not included (a short `list_from` list keeps its
+    /// items inline, in its own block: they are included).
     pub fn live_objects(&self) -> Vec<TypeCount> {
         let hooks = &self.inner.mem.hooks;
         let mut out = Vec::new();

@@ -17,7 +17,7 @@ use crate::kind::Kind;
 use crate::raw::compare::tuple_items;
 use crate::raw::handle::Obj;
 use crate::raw::object::{
-    self, DictObj, FLAG_GC_ITEMS, FLAG_HAS_WEAKREFS, FLAG_INTERNED, HostObj, ListBuf, ListObj,
+    self, DictObj, FLAG_GC_ITEMS, FLAG_HAS_WEAKREFS, FLAG_INTERNED, HostObj, ListObj,
 };
 use crate::raw::{atom, gc_link, instance, list, table, tuple, weakref};
 use crate::runtime::Runtime;
@@ -327,10 +327,7 @@ unsafe fn finish(rt: &Runtime, v: Value) {
                 size_of::<object::StrObj>() + (*object::payload::<object::StrObj>(v)).len
             }
             Kind::Tuple => tuple::object_size(v),
-            Kind::List => {
-                free_list_buffer(rt, v);
-                size_of::<ListObj>()
-            }
+            Kind::List => list::free_storage(rt, v),
             Kind::Dict | Kind::Set => {
                 table::free_storage(rt, v);
                 size_of::<DictObj>()
@@ -340,7 +337,8 @@ unsafe fn finish(rt: &Runtime, v: Value) {
             }
             Kind::WeakRef => size_of::<object::WeakRefObj>(),
             Kind::Host => {
-                free_list_buffer(rt, v);
+                // Host data has no inline area: its `ListObj` part is the struct's head.
+                list::free_storage(rt, v);
                 let payload = (*object::payload::<HostObj>(v)).payload.take();
                 rt.call_host(move || drop(payload));
                 size_of::<HostObj>()
@@ -350,23 +348,6 @@ unsafe fn finish(rt: &Runtime, v: Value) {
             gc_link::on_dealloc(rt, v);
         }
         object::free_object(rt, v, size);
-    }
-}
-
-/// Free a dying list's buffer without releasing the items (already released).
-///
-/// # Safety
-/// `v` is a live list or host object of `rt` being finished.
-#[inline(always)]
-unsafe fn free_list_buffer(rt: &Runtime, v: Value) {
-    let p = object::payload::<ListObj>(v);
-    // SAFETY: caller; the buffer holds `cap` values after its header.
-    unsafe {
-        let b = std::mem::replace(&mut (*p).buf, std::ptr::null_mut());
-        if let Some(b) = std::ptr::NonNull::new(b) {
-            let cap = (*b.as_ptr()).cap as usize;
-            rt.inner.mem.free(b.cast(), size_of::<ListBuf>() + cap * 8);
-        }
     }
 }
 

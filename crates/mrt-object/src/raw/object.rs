@@ -8,7 +8,8 @@
 //!          +------------------------+
 //!  Value ->| refcnt: u32            |  ObjHeader, 8 bytes
 //!          | kind: u8 | flags: u8   |
-//!          | aux: u16               |  class index of an instance
+//!          | aux: u16               |  class index of an instance,
+//!          |                        |  inline capacity of a list
 //!          +------------------------+
 //!          | payload (kind layout)  |
 //! ```
@@ -34,7 +35,8 @@ pub(crate) struct ObjHeader {
     pub(crate) kind: u8,
     /// `FLAG_*` bits.
     pub(crate) flags: u8,
-    /// Kind-specific: the class index of an instance.
+    /// Kind-specific: the class index of an instance; the capacity of a list's
+    /// inline area (0: none; `raw/list.rs`).
     pub(crate) aux: u16,
 }
 const _: () = assert!(size_of::<ObjHeader>() == 8);
@@ -84,10 +86,12 @@ pub(crate) struct TupleObj {
 }
 const _: () = assert!(size_of::<TupleObj>() == 16);
 
-/// A list: one pointer to a separately allocated buffer that starts with its own
-/// length and capacity (a "thin vec"), null while the list has never held an item.
-/// Keeping `len`/`cap` in the buffer makes an empty list 32 bytes, one size class
-/// below the 48 that a 40-byte object would cost.
+/// A list: one pointer to a buffer that starts with its own length and capacity (a
+/// "thin vec"), null while the list is empty. Keeping `len`/`cap` in the buffer makes
+/// an empty list 32 bytes, one size class below the 48 that a 40-byte object would
+/// cost. A list made by `list_from` with few items carries its buffer inline, right
+/// after this struct (`aux` = its capacity); otherwise the buffer is a separate block
+/// (`raw/list.rs`).
 #[repr(C)]
 pub(crate) struct ListObj {
     pub(crate) hdr: ObjHeader,

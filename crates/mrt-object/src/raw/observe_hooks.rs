@@ -80,8 +80,9 @@ fn filter_bucket(addr: usize) -> usize {
 pub struct LiveCount {
     /// Live objects.
     pub objects: u64,
-    /// Bytes of their object structs as the allocator charges them (list buffers and
-    /// dict tables are not included: they are separate blocks).
+    /// Bytes of their object blocks as the allocator charges them (a list's separate
+    /// buffer and dict tables are not included; the items a short `list_from` list
+    /// keeps inline are part of its block).
     pub bytes: u64,
 }
 

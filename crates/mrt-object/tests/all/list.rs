@@ -44,6 +44,42 @@ fn growth_follows_cpython_list_resize() {
 }
 
 #[test]
+fn literal_lists_keep_cpythons_capacities_in_and_out_of_their_inline_area() {
+    // CPython 3.11, cap = (sys.getsizeof(l) - 56) // 8:
+    // l = [1, 2]; l.clear(); l.append(3)                    -> 4
+    // l = [1..=8]; l.append(9) -> 16; l.pop(); l.pop(0)       -> 12
+    // l.pop(); l.pop()                                      -> len 5, cap 8
+    // l = [1, 2]; l.pop() -> 2; l.pop() -> 0; l.append(1)    -> 4
+    let rt = Runtime::new();
+    let int = |i| rt.int(i).unwrap();
+    let from = |n: i64| {
+        let items: Vec<_> = (1..=n).map(int).collect();
+        rt.list_from(&items.iter().collect::<Vec<_>>()).unwrap()
+    };
+    let l = from(2);
+    l.clear().unwrap();
+    l.append(&int(3)).unwrap();
+    assert_eq!(l.list_capacity().unwrap(), 4);
+    let l = from(8);
+    assert_eq!(l.list_capacity().unwrap(), 8);
+    l.append(&int(9)).unwrap();
+    assert_eq!(l.list_capacity().unwrap(), 16);
+    l.pop().unwrap();
+    l.pop_at(0).unwrap();
+    assert_eq!(l.list_capacity().unwrap(), 12);
+    l.pop().unwrap();
+    l.pop().unwrap();
+    assert_eq!((l.len().unwrap(), l.list_capacity().unwrap()), (5, 8));
+    let l = from(2);
+    l.pop().unwrap();
+    assert_eq!(l.list_capacity().unwrap(), 2);
+    l.pop().unwrap();
+    assert_eq!(l.list_capacity().unwrap(), 0);
+    l.append(&int(1)).unwrap();
+    assert_eq!(l.list_capacity().unwrap(), 4);
+}
+
+#[test]
 fn slices_copy() {
     let rt = Runtime::new();
     let l = rt.list().unwrap();
@@ -134,10 +170,17 @@ fn norm(i: isize, n: usize) -> Option<usize> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
     #[test]
-    fn list_matches_vec(ops in proptest::collection::vec(op(), 0..200)) {
+    fn list_matches_vec(
+        init in proptest::collection::vec(any::<i64>(), 0..24),
+        ops in proptest::collection::vec(op(), 0..200),
+    ) {
+        // Start from `list_from` (short ones keep their items inline in the object)
+        // or, for no items, from `list()`.
         let rt = Runtime::new();
-        let l = rt.list().unwrap();
-        let mut model: Vec<i64> = vec![];
+        let first: Vec<_> = init.iter().map(|&x| rt.int(x).unwrap()).collect();
+        let l = rt.list_from(&first.iter().collect::<Vec<_>>()).unwrap();
+        drop(first);
+        let mut model: Vec<i64> = init;
         for op in ops {
             match op {
                 Op::Append(x) => { l.append(&rt.int(x).unwrap()).unwrap(); model.push(x); }

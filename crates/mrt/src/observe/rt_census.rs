@@ -4,8 +4,9 @@
 //! The runtime counts objects as they are created and freed (per kind, per host class
 //! for instances: `Runtime::live_objects`), so a census costs O(types), with no heap
 //! walk, and includes objects the collector never tracks (ints, strs, floats).
-//! Bytes are each object's own block as the allocator charges it; list buffers and dict
-//! tables are the memory report's "container storage".
+//! Bytes are each object's own block as the allocator charges it (with the items a short
+//! `list_from` list keeps inline); separate list buffers and dict tables are the memory
+//! report's "container storage".
 //!
 //! ```
 //! use mrt::object::Runtime;

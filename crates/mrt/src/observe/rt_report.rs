@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! bytes held = live objects          (object blocks, census)
-//!            + container storage     (list buffers, dict entries and indexes)
+//!            + container storage     (separate list buffers, dict entries and indexes)
 //!            + free blocks           (free lists of used pools)
 //!            + never-used blocks     (the untouched tail of used pools)
 //!            + empty pools           (cached, ready for any size class)
@@ -40,8 +40,9 @@ pub struct MemoryReport {
     pub object_bytes: u64,
     /// Live objects.
     pub objects: u64,
-    /// Other blocks in use: list buffers, dict entry vectors and index tables (large
-    /// ones with their header).
+    /// Other blocks in use: separate list buffers (not the items a short `list_from`
+    /// list keeps inline, which are object bytes), dict entry vectors and index tables
+    /// (large ones with their header).
     pub storage_bytes: u64,
     /// Blocks on the free lists of used pools.
     pub free_block_bytes: u64,

@@ -13,7 +13,8 @@
 //! is kept whether or not tracing is on, as Python's.
 //!
 //! Every block of the heap is traced: object structs under the object's address
-//! ([`Runtime::object_address`]), list buffers and dict tables under their own. Sizes
+//! ([`Runtime::object_address`]; a short `list_from` list's inline items are part of that
+//! block), separate list buffers and dict tables under their own. Sizes
 //! are requested sizes, as CPython's.
 //!
 //! ```
