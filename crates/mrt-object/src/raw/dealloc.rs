@@ -17,7 +17,7 @@ use crate::kind::Kind;
 use crate::raw::compare::tuple_items;
 use crate::raw::handle::Obj;
 use crate::raw::object::{
-    self, DictObj, FLAG_GC_ITEMS, FLAG_HAS_WEAKREFS, FLAG_INTERNED, HostObj, ListObj,
+    self, DictObj, FLAG_GC_ITEMS, FLAG_HAS_WEAKREFS, FLAG_INTERNED, FLAG_ONE, HostObj, ListObj,
 };
 use crate::raw::{atom, gc_link, instance, list, table, tuple, weakref};
 use crate::runtime::Runtime;
@@ -247,8 +247,12 @@ unsafe fn start(rt: &Runtime, v: Value) -> bool {
 /// `v` is a live list or host object.
 unsafe fn list_items(v: Value) -> (*mut Value, usize) {
     let p = object::payload::<ListObj>(v);
-    // SAFETY: caller; a non-null buffer starts with its header.
+    // SAFETY: caller; a non-null buffer starts with its header; a single-item list's
+    // `buf` word is its item.
     unsafe {
+        if (*p).hdr.flags & FLAG_ONE != 0 {
+            return (std::ptr::addr_of_mut!((*p).buf).cast::<Value>(), 1);
+        }
         let b = (*p).buf;
         if b.is_null() {
             (std::ptr::null_mut(), 0)

@@ -20,6 +20,14 @@
 //! without, and a list with an area is never without storage. The capacity is always
 //! `list_resize`'s figure, so `list_capacity()` stays CPython's.
 //!
+//! **Single-item lists.** A list without an area that gets its first item (`append`,
+//! `insert`, …: CPython allocates a capacity of 4 here) stores that item in the `buf`
+//! word itself and sets `FLAG_ONE`; no buffer block exists. `parts` then reports the
+//! word as a one-item array with capacity 4, so every reader works unchanged. The
+//! second item allocates the capacity-4 buffer CPython has (and copies the item);
+//! losing the item leaves the list empty with capacity 0, as CPython's `list_resize`
+//! does. Rings and pairs of lists (`a.append(b)`) thus cost one block each.
+//!
 //! Every function takes a live handle, so the list is live; a function finishes its
 //! structural change before it drops a reference (a drop may run a finalizer that
 //! mutates the same list).
@@ -29,7 +37,7 @@ use crate::error::{Error, Result};
 use crate::kind::Kind;
 use crate::raw::gc_link;
 use crate::raw::handle::Obj;
-use crate::raw::object::{self, FLAG_GC_ITEMS, ListBuf, ListObj};
+use crate::raw::object::{self, FLAG_GC_ITEMS, FLAG_ONE, ListBuf, ListObj};
 use crate::runtime::Runtime;
 use crate::value::Value;
 use std::ptr::{self, NonNull};
@@ -233,7 +241,10 @@ pub(crate) unsafe fn free_storage(rt: &Runtime, v: Value) -> usize {
     unsafe {
         match inline_cap(p) {
             0 => {
-                if let Some(b) = NonNull::new(std::mem::replace(&mut (*p).buf, ptr::null_mut())) {
+                let b = std::mem::replace(&mut (*p).buf, ptr::null_mut());
+                if (*p).hdr.flags & FLAG_ONE != 0 {
+                    (*p).hdr.flags &= !FLAG_ONE;
+                } else if let Some(b) = NonNull::new(b) {
                     free_heap_buffer(rt, b);
                 }
                 size_of::<ListObj>()
@@ -264,14 +275,22 @@ unsafe fn free_heap_buffer(rt: &Runtime, b: NonNull<ListBuf>) {
     }
 }
 
-/// `(items, len, cap)` of a live list (null items when it has no storage).
+/// CPython's capacity of a single-item list (its first `list_resize` from empty).
+const ONE_CAP: usize = 4;
+
+/// `(items, len, cap)` of a live list (null items when it has no storage; the `buf`
+/// word itself, length 1, for a single-item list).
 ///
 /// # Safety
 /// `p` is a live list.
 #[inline]
 unsafe fn parts(p: *mut ListObj) -> (*mut Value, usize, usize) {
-    // SAFETY: live list; a non-null buffer starts with its header.
+    // SAFETY: live list; a non-null buffer starts with its header; a single-item
+    // list's `buf` word is a Value.
     unsafe {
+        if (*p).hdr.flags & FLAG_ONE != 0 {
+            return (ptr::addr_of_mut!((*p).buf).cast::<Value>(), 1, ONE_CAP);
+        }
         let b = (*p).buf;
         if b.is_null() {
             (ptr::null_mut(), 0, 0)
@@ -293,6 +312,16 @@ unsafe fn parts(p: *mut ListObj) -> (*mut Value, usize, usize) {
 unsafe fn set_len(p: *mut ListObj, n: usize) {
     // SAFETY: caller.
     unsafe {
+        if (*p).hdr.flags & FLAG_ONE != 0 {
+            // The item was moved out (n == 0): the list is empty, capacity 0, as
+            // list_resize leaves CPython's list (ONE_CAP >> 1 > 0).
+            debug_assert!(n <= 1);
+            if n == 0 {
+                (*p).hdr.flags &= !FLAG_ONE;
+                (*p).buf = ptr::null_mut();
+            }
+            return;
+        }
         debug_assert!(!(*p).buf.is_null() || n == 0);
         if let Some(b) = (*p).buf.as_mut() {
             b.len = n as u32;
@@ -309,6 +338,39 @@ unsafe fn set_len(p: *mut ListObj, n: usize) {
 /// `p` is a live list of `rt`; when shrinking, `newsize >= len` (items past
 /// `newsize` were already moved out).
 unsafe fn resize(rt: &Runtime, p: *mut ListObj, newsize: usize) -> Result<()> {
+    // SAFETY: live list (caller).
+    unsafe {
+        let flags = (*p).hdr.flags;
+        if flags & FLAG_ONE != 0 {
+            if newsize <= 1 {
+                return Ok(());
+            }
+            // A second item: the capacity-4 buffer CPython has had since the first.
+            let b = rt
+                .inner
+                .mem
+                .try_alloc(buf_bytes(ONE_CAP))?
+                .cast::<ListBuf>()
+                .as_ptr();
+            b.write(ListBuf {
+                len: 1,
+                cap: ONE_CAP as u32,
+            });
+            let item = ptr::addr_of!((*p).buf).cast::<Value>().read();
+            b.add(1).cast::<Value>().write(item);
+            (*p).buf = b;
+            (*p).hdr.flags = flags & !FLAG_ONE;
+        } else if newsize == 1
+            && (*p).buf.is_null()
+            && inline_cap(p) == 0
+            && (*p).hdr.kind == Kind::List as u8
+        {
+            // The first item of a list without storage: into the `buf` word (the
+            // caller writes it through `parts`).
+            (*p).hdr.flags = flags | FLAG_ONE;
+            return Ok(());
+        }
+    }
     // SAFETY: live list (caller).
     let (_, len, allocated) = unsafe { parts(p) };
     if allocated >= newsize && newsize >= (allocated >> 1) {
@@ -576,6 +638,13 @@ pub(crate) unsafe fn clear_raw(rt: &Runtime, v: Value) {
     // there are copied out first; there are at most `INLINE_MAX` of them.
     unsafe {
         let (items, len, cap) = parts(p);
+        if (*p).hdr.flags & FLAG_ONE != 0 {
+            let x = items.read();
+            (*p).buf = ptr::null_mut();
+            (*object::header(v)).flags &= !(FLAG_GC_ITEMS | FLAG_ONE);
+            object::decref(rt, x);
+            return;
+        }
         let own = own_storage(p);
         let buf = std::mem::replace(&mut (*p).buf, own);
         (*object::header(v)).flags &= !FLAG_GC_ITEMS;
@@ -670,6 +739,87 @@ mod tests {
     fn make<'rt>(rt: &'rt Runtime, items: &[Obj<'rt>]) -> Obj<'rt> {
         let refs: Vec<&Obj<'rt>> = items.iter().collect();
         rt.list_from(&refs).unwrap()
+    }
+
+    /// Whether a live list holds its single item in its `buf` word.
+    fn single(l: &Obj<'_>) -> bool {
+        // SAFETY: a handle keeps its list live.
+        unsafe { (*object::header(l.value())).flags & FLAG_ONE != 0 }
+    }
+
+    #[test]
+    fn a_first_append_stores_the_item_in_the_list_itself() {
+        let rt = Runtime::builder().gc_disabled().build();
+        let x = big_ints(&rt, 3);
+        let l = rt.list().unwrap();
+        let empty = rt.heap_bytes_in_use();
+        l.append(&x[0]).unwrap();
+        assert!(single(&l));
+        assert_eq!(rt.heap_bytes_in_use(), empty, "no buffer block");
+        assert_eq!((len(&l).unwrap(), capacity(&l).unwrap()), (1, 4));
+        assert_eq!(ints(&l), vec![i64::MAX]);
+        assert_eq!(x[0].refcount(), Some(2));
+        // Replace, then take it back out: empty, capacity 0 (CPython's list_resize).
+        set(&l, 0, &x[1]).unwrap();
+        assert_eq!((x[0].refcount(), x[1].refcount()), (Some(1), Some(2)));
+        let got = pop(&l, -1).unwrap();
+        assert_eq!(got.as_int(), Some(i64::MAX - 1));
+        drop(got);
+        assert!(!single(&l));
+        assert_eq!((len(&l).unwrap(), capacity(&l).unwrap()), (0, 0));
+        assert_eq!(x[1].refcount(), Some(1));
+        // insert on empty, then a second item: CPython's capacity-4 buffer.
+        insert(&l, 0, &x[1]).unwrap();
+        assert!(single(&l));
+        insert(&l, 0, &x[0]).unwrap();
+        assert!(!single(&l));
+        assert_eq!((len(&l).unwrap(), capacity(&l).unwrap()), (2, 4));
+        assert_eq!(rt.heap_bytes_in_use(), empty + buf_bytes(4));
+        assert_eq!(ints(&l), vec![i64::MAX, i64::MAX - 1]);
+        clear(&l).unwrap();
+        assert_eq!(rt.heap_bytes_in_use(), empty);
+        // clear of a single-item list releases the item.
+        l.append(&x[2]).unwrap();
+        clear(&l).unwrap();
+        assert!(!single(&l));
+        assert_eq!(x[2].refcount(), Some(1));
+        assert_eq!(rt.heap_bytes_in_use(), empty);
+        drop(l);
+        drop(x);
+        assert_eq!(rt.heap_bytes_in_use(), 0);
+    }
+
+    #[test]
+    fn single_item_lists_in_rings_are_collected_and_freed() {
+        let rt = Runtime::builder().gc_disabled().build();
+        for _ in 0..3 {
+            let first = rt.list().unwrap();
+            let mut prev = first.clone();
+            for _ in 1..20 {
+                let node = rt.list().unwrap();
+                prev.append(&node).unwrap();
+                assert!(single(&prev));
+                prev = node;
+            }
+            prev.append(&first).unwrap();
+        }
+        assert_eq!(
+            rt.heap_bytes_in_use(),
+            60 * 32,
+            "one 32-byte block per list"
+        );
+        assert_eq!(rt.collect(), 60);
+        assert_eq!(rt.heap_bytes_in_use(), 0);
+        // A chain dropped by refcounting (the free path's single-item case).
+        let head = rt.list().unwrap();
+        let mut tail = head.clone();
+        for _ in 0..1000 {
+            let n = rt.list().unwrap();
+            tail.append(&n).unwrap();
+            tail = n;
+        }
+        drop((head, tail));
+        assert_eq!(rt.heap_bytes_in_use(), 0);
     }
 
     #[test]

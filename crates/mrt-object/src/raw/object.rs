@@ -51,6 +51,10 @@ pub(crate) const FLAG_IMMORTAL: u8 = 4;
 /// cleared when the list is emptied by `clear`. Without it `traverse` skips the
 /// buffer, so the collector never reads the items of a list of atoms.
 pub(crate) const FLAG_GC_ITEMS: u8 = 8;
+/// A list without an inline area holding exactly one item in its `buf` word itself
+/// (no buffer block): the state CPython reaches with its first `append`, capacity 4
+/// (`raw/list.rs`, "single-item lists").
+pub(crate) const FLAG_ONE: u8 = 16;
 
 /// A boxed int (outside the 63-bit inline range).
 #[repr(C)]

@@ -356,8 +356,8 @@ mod tests {
         let mut lines = out.lines();
         assert_eq!(
             lines.next(),
-            // Requested sizes: two 32-byte lists and a 40-byte buffer of 4 slots.
-            Some("app.py:7: size=104 B (+104 B), count=3 (+3), average=35 B")
+            // Requested sizes: two 32-byte lists; L's one item (M) sits in L itself.
+            Some("app.py:7: size=64 B (+64 B), count=2 (+2), average=32 B")
         );
         let census: Vec<&str> = lines.collect();
         assert!(
