@@ -444,6 +444,10 @@ pub(crate) fn adopt_unreachable_leaves<H: GcHost>(
         let mut gc = GcRef::from_addr(unreachable.raw_next() & !NEXT_MASK_UNREACHABLE);
         while gc != unreachable {
             traverse_guarded(host, gc, panics, &mut |op: GcRef| {
+                // Bit 2 means LEAF here even on a COLLECTING target:
+                // move_unreachable cleared EDGES_OUT on every object it kept or
+                // moved, so only listed leaves still carry it.
+                debug_assert!(!op.leaf_listed() || !op.collecting());
                 if op.leaf_listed() {
                     push(op);
                 }

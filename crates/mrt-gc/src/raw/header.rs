@@ -266,7 +266,7 @@ impl GcRef {
     pub(crate) fn gc_refs(self) -> usize {
         self.raw_prev() >> PREV_SHIFT
     }
-    /// `gc_set_refs`: keeps both flag bits.
+    /// `gc_set_refs`: keeps the flag bits.
     #[inline(always)]
     pub(crate) fn set_gc_refs(self, refs: usize) {
         self.set_raw_prev((self.raw_prev() & !PREV_MASK) | (refs << PREV_SHIFT))

@@ -49,7 +49,8 @@ pub enum UntrackPass {
 ///    private lists during a collection). `decref` and `clear` may free any
 ///    number of objects this way, re-entrantly.
 /// 5. **No panics where noted.** `refcount`, `incref`, `has_finalizer`,
-///    `has_legacy_finalizer`, `maybe_untrack` and `type_name` must not panic.
+///    `has_legacy_finalizer`, `maybe_untrack`, `full_untrack_candidate`,
+///    `is_leaf` and `type_name` must not panic.
 ///    A panic from them during a collection aborts the process (the
 ///    collection cannot be completed safely). `traverse`, `clear`,
 ///    `finalize`, `decref`, `clear_weakrefs` and `call_weakref_callback` may

@@ -11,7 +11,8 @@ use crate::runtime::Runtime;
 use mrt_gc::{GcHost, GcRef, UntrackPass};
 
 /// Refcount reported for immortal objects: larger than any number of edges.
-const IMMORTAL_REFCOUNT: usize = usize::MAX >> 2;
+/// (`gc_refs` is stored shifted left by 3 in the collector's header word.)
+const IMMORTAL_REFCOUNT: usize = usize::MAX >> 3;
 
 // The numbered contract of `GcHost`, point by point:
 // 1. Every GcRef this runtime hands its collector is `gc_ref` of a live GC-capable

@@ -359,7 +359,8 @@ unsafe fn resize(rt: &Runtime, p: *mut ListObj, newsize: usize) -> Result<()> {
             let item = ptr::addr_of!((*p).buf).cast::<Value>().read();
             b.add(1).cast::<Value>().write(item);
             (*p).buf = b;
-            (*p).hdr.flags = flags & !FLAG_ONE;
+            // Re-read: the allocation may have run the host's allocation observer.
+            (*p).hdr.flags &= !FLAG_ONE;
         } else if newsize == 1
             && (*p).buf.is_null()
             && inline_cap(p) == 0
@@ -367,7 +368,7 @@ unsafe fn resize(rt: &Runtime, p: *mut ListObj, newsize: usize) -> Result<()> {
         {
             // The first item of a list without storage: into the `buf` word (the
             // caller writes it through `parts`).
-            (*p).hdr.flags = flags | FLAG_ONE;
+            (*p).hdr.flags |= FLAG_ONE;
             return Ok(());
         }
     }
@@ -672,19 +673,15 @@ pub(crate) unsafe fn clear_raw(rt: &Runtime, v: Value) {
 
 /// `l[start:stop]` (already clamped by the caller to `0 <= start <= stop`) as a new
 /// list. Items past the current length are ignored.
+///
+/// The result is sized exactly, as CPython's `list_slice` (`list_new_prealloc(len)`)
+/// does: capacity `stop - start`.
 pub(crate) fn slice<'rt>(l: &Obj<'rt>, start: usize, stop: usize) -> Result<Obj<'rt>> {
     list_ptr(l, "__getitem__")?;
-    let out = new_list(l.runtime())?;
-    let mut i = start;
-    while i < stop {
-        // Re-read the source on every step: `new_list` may have run a collection.
-        match get_opt(l, i) {
-            Some(x) => append(&out, &x)?,
-            None => break,
-        }
-        i += 1;
-    }
-    Ok(out)
+    // Handles first (they keep the items alive), then one exactly sized list.
+    let items: Vec<Obj<'rt>> = (start..stop).map_while(|i| get_opt(l, i)).collect();
+    let refs: Vec<&Obj<'rt>> = items.iter().collect();
+    new_list_from(l.runtime(), &refs)
 }
 
 /// Call `f` on every item of a list (for `traverse`).

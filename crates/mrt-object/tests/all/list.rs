@@ -80,6 +80,22 @@ fn literal_lists_keep_cpythons_capacities_in_and_out_of_their_inline_area() {
 }
 
 #[test]
+fn slices_are_sized_exactly_as_in_cpython() {
+    // x = list(range(30)); (sys.getsizeof(s) - 56) // 8 for x[0:3], x[0:1],
+    // x[2:22], x[5:5] -> 3, 1, 20, 0
+    let rt = Runtime::new();
+    let x = rt.list().unwrap();
+    for i in 0..30 {
+        x.append(&rt.int(i).unwrap()).unwrap();
+    }
+    for (a, b, cap) in [(0, 3, 3), (0, 1, 1), (2, 22, 20), (5, 5, 0)] {
+        let s = x.slice(a, b).unwrap();
+        assert_eq!(s.list_capacity().unwrap(), cap, "x[{a}:{b}]");
+        assert_eq!(s.len().unwrap(), (b - a) as usize);
+    }
+}
+
+#[test]
 fn slices_copy() {
     let rt = Runtime::new();
     let l = rt.list().unwrap();
