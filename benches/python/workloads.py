@@ -116,13 +116,9 @@ def _live_set(n):
     return [[i & 0xFF] for i in range(n)]
 
 
-def full_collect_live(n, reps, **_):
-    """n live one-element containers held by one root list; time one full
-    collection that frees nothing. One untimed collection first moves
-    everything to the oldest generation (the state a long-running program's
-    heap is in)."""
-    gc.disable()
-    root = _live_set(n)
+def _time_full_collections(reps, objects):
+    """One untimed full collection (everything moves to the oldest
+    generation), then `reps` timed ones, each of which must find nothing."""
     gc.collect()
     samples = []
     for _ in range(reps):
@@ -130,7 +126,17 @@ def full_collect_live(n, reps, **_):
         found = gc.collect()
         samples.append(perf_counter() - t0)
         assert found == 0, found
-    m = timing_metrics(samples, n)
+    return timing_metrics(samples, objects)
+
+
+def full_collect_live(n, reps, **_):
+    """n live one-element containers held by one root list; time one full
+    collection that frees nothing. One untimed collection first moves
+    everything to the oldest generation (the state a long-running program's
+    heap is in)."""
+    gc.disable()
+    root = _live_set(n)
+    m = _time_full_collections(reps, n)
     del root
     return m, {}
 
@@ -147,14 +153,7 @@ def full_collect_chain(n, reps, **_):
     for o in objs:
         root.append(o)
     del objs
-    gc.collect()
-    samples = []
-    for _ in range(reps):
-        t0 = perf_counter()
-        found = gc.collect()
-        samples.append(perf_counter() - t0)
-        assert found == 0, found
-    m = timing_metrics(samples, n)
+    m = _time_full_collections(reps, n)
     del root
     return m, {}
 
@@ -171,14 +170,7 @@ def full_collect_fragmented(n, reps, **_):
     del objs[n:]  # a random half dies: holes all over the heap
     objs.extend(_live_set(n))  # the new ones land in the holes
     rng.shuffle(objs)
-    gc.collect()
-    samples = []
-    for _ in range(reps):
-        t0 = perf_counter()
-        found = gc.collect()
-        samples.append(perf_counter() - t0)
-        assert found == 0, found
-    m = timing_metrics(samples, 2 * n)
+    m = _time_full_collections(reps, 2 * n)
     del objs
     return m, {}
 

@@ -177,13 +177,15 @@ fn admit_slow(rt: &Runtime, total: usize) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::{ClassSpec, Error};
     use std::cell::RefCell;
 
+    /// An observer that logs every event as `(kind, address, size)` (also used by
+    /// `raw::list`'s tests).
     #[derive(Default)]
-    struct Log(RefCell<Vec<(char, usize, usize)>>);
+    pub(crate) struct Log(pub(crate) RefCell<Vec<(char, usize, usize)>>);
 
     impl AllocObserver for Log {
         fn on_alloc(&self, addr: usize, size: usize) {

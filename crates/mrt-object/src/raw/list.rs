@@ -702,11 +702,8 @@ pub(crate) unsafe fn for_each(v: Value, mut f: impl FnMut(Value)) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::AllocObserver;
     use crate::raw::mem::Heap;
     use crate::{ClassSpec, Runtime};
-    use std::any::Any;
-    use std::cell::RefCell;
     use std::rc::Rc;
 
     /// Whether a live list's storage is its inline area.
@@ -1072,23 +1069,7 @@ mod tests {
         assert_eq!(rt.heap_bytes_in_use(), base);
     }
 
-    #[derive(Default)]
-    struct Log(RefCell<Vec<(char, usize, usize)>>);
-
-    impl AllocObserver for Log {
-        fn on_alloc(&self, addr: usize, size: usize) {
-            self.0.borrow_mut().push(('a', addr, size));
-        }
-        fn on_free(&self, addr: usize, size: usize) {
-            self.0.borrow_mut().push(('f', addr, size));
-        }
-        fn on_realloc(&self, _old: usize, new: usize, size: usize) {
-            self.0.borrow_mut().push(('r', new, size));
-        }
-        fn as_any(&self) -> &dyn Any {
-            self
-        }
-    }
+    use crate::observe::tests::Log;
 
     #[test]
     fn an_inline_list_is_accounted_as_one_block_of_its_real_size() {
