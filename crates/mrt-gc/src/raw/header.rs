@@ -329,6 +329,8 @@ impl Delayed for (GcRef, GcRef) {
 pub(crate) struct VisitDelay<T: Delayed = GcRef> {
     buf: [Option<T>; DELAY],
     i: usize,
+    /// Pending visits (`Some` entries of `buf`).
+    pending: usize,
 }
 
 const DELAY: usize = 16;
@@ -339,6 +341,7 @@ impl<T: Delayed> VisitDelay<T> {
         VisitDelay {
             buf: [None; DELAY],
             i: 0,
+            pending: 0,
         }
     }
 
@@ -347,12 +350,19 @@ impl<T: Delayed> VisitDelay<T> {
         prefetch(o.target());
         let old = self.buf[self.i].replace(o);
         self.i = (self.i + 1) % DELAY;
+        if old.is_none() {
+            self.pending += 1;
+        }
         old
     }
 
     /// Take every pending visit, oldest first.
     #[inline]
     pub(crate) fn drain(&mut self, mut f: impl FnMut(T)) {
+        if self.pending == 0 {
+            return;
+        }
+        self.pending = 0;
         for k in 0..DELAY {
             if let Some(o) = self.buf[(self.i + k) % DELAY].take() {
                 f(o);
@@ -362,6 +372,6 @@ impl<T: Delayed> VisitDelay<T> {
 
     #[inline(always)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.buf.iter().all(Option::is_none)
+        self.pending == 0
     }
 }
