@@ -184,6 +184,19 @@ fn visit_reachable(op: GcRef, reachable: GcRef) {
     // Else gc_refs > 0: move_unreachable will scan it anyway.
 }
 
+/// Take `gc`, which follows `prev`, out of `young` while `move_unreachable`
+/// has it singly linked: only `prev`'s next is fixed, and young's tail pointer
+/// if `gc` was the tail, so that the list stays appendable (a pending visit may
+/// still append to it; CPython never appends after moving the tail). `gc`'s own
+/// links are left for the caller to overwrite.
+#[inline(always)]
+fn unlink_scanned(young: GcRef, prev: GcRef, gc: GcRef) {
+    prev.set_raw_next(gc.raw_next());
+    if gc.raw_next() == young.addr() {
+        young.set_raw_prev(prev.addr());
+    }
+}
+
 /// Mirrors `move_unreachable`. Returns how many objects stayed in `young`.
 ///
 /// **Contracts.** Entry: `young` as `subtract_refs`' exit; `unreachable` an
@@ -265,10 +278,7 @@ pub(crate) fn move_unreachable<H: GcHost>(
             if H::UNTRACKS && untrack && host.maybe_untrack(gc, UntrackPass::EveryCollection) {
                 // untrack_tuples, fused (see the contract above): unlink gc
                 // from the singly linked `young` and untrack it.
-                prev.set_raw_next(gc.raw_next());
-                if gc.raw_next() == young.addr() {
-                    young.set_raw_prev(prev.addr());
-                }
+                unlink_scanned(young, prev, gc);
                 gc.set_raw_next(0);
                 gc.set_raw_prev(gc.raw_prev() & PREV_MASK_FINALIZED);
             } else {
@@ -287,12 +297,9 @@ pub(crate) fn move_unreachable<H: GcHost>(
                     _ => None,
                 };
                 if let Some(leaves) = leaves {
-                    // Unlink gc from the singly linked `young` (as above) and
-                    // append it to the leaf list, COLLECTING cleared.
-                    prev.set_raw_next(gc.raw_next());
-                    if gc.raw_next() == young.addr() {
-                        young.set_raw_prev(prev.addr());
-                    }
+                    // Unlink gc from the singly linked `young` and append it
+                    // to the leaf list, COLLECTING cleared.
+                    unlink_scanned(young, prev, gc);
                     gc.set_raw_prev((gc.raw_prev() & PREV_MASK_FINALIZED) | PREV_MASK_LEAF);
                     gc_list_append(gc, leaves);
                 } else {
@@ -304,15 +311,8 @@ pub(crate) fn move_unreachable<H: GcHost>(
                 }
             }
         } else {
-            // Maybe unreachable: move it to `unreachable` for now. `young` is
-            // singly linked during this loop, so only prev.next is fixed...
-            prev.set_raw_next(gc.raw_next());
-            // ...and young's tail pointer, if gc was the tail, so that the
-            // list stays appendable (the leaf and untrack branches above rely
-            // on the same fix; CPython never appends after moving the tail).
-            if gc.raw_next() == young.addr() {
-                young.set_raw_prev(prev.addr());
-            }
+            // Maybe unreachable: move it to `unreachable` for now.
+            unlink_scanned(young, prev, gc);
             let last = unreachable.prev();
             // Every node in unreachable carries the mask; this may pollute
             // the head's next too, repaired after the loop.
@@ -483,7 +483,7 @@ pub(crate) fn adopt_unreachable_leaves<H: GcHost>(
     }
     let adopted = match st.scratch.try_borrow() {
         Ok(s) => {
-            let mut refs = Candidates::new_in(s.bump());
+            let mut refs = bumpalo::collections::Vec::new_in(s.bump());
             gather(unreachable, host, panics, |o| refs.push(o));
             adopt(&mut refs, unreachable, host)
         }

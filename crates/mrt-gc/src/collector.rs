@@ -422,11 +422,8 @@ impl Collector {
         };
         let mut out = Vec::new();
         for i in gens {
-            let mut lists = vec![self.st.gen_head(i)];
-            if i == NUM_GENERATIONS - 1 {
-                lists.push(self.st.gen_head(LEAVES));
-            }
-            for head in lists {
+            let leaves = (i == NUM_GENERATIONS - 1).then(|| self.st.gen_head(LEAVES));
+            for head in std::iter::once(self.st.gen_head(i)).chain(leaves) {
                 let mut gc = head.next();
                 while gc != head {
                     out.push(gc);

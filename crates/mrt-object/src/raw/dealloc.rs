@@ -16,9 +16,7 @@
 use crate::kind::Kind;
 use crate::raw::compare::tuple_items;
 use crate::raw::handle::Obj;
-use crate::raw::object::{
-    self, DictObj, FLAG_GC_ITEMS, FLAG_HAS_WEAKREFS, FLAG_INTERNED, FLAG_ONE, HostObj, ListObj,
-};
+use crate::raw::object::{self, DictObj, FLAG_GC_ITEMS, FLAG_HAS_WEAKREFS, FLAG_INTERNED, HostObj};
 use crate::raw::{atom, gc_link, instance, list, table, tuple, weakref};
 use crate::runtime::Runtime;
 use crate::value::Value;
@@ -119,7 +117,7 @@ unsafe fn release_fast(rt: &Runtime, v: Value) -> Fast {
                 (std::ptr::null(), 0)
             }
             Kind::List if flags & FLAG_HAS_WEAKREFS == 0 => {
-                let (items, n) = list_items(v);
+                let (items, n) = list::items(v);
                 (items.cast_const(), n)
             }
             Kind::Tuple if flags & FLAG_HAS_WEAKREFS == 0 => {
@@ -241,27 +239,6 @@ unsafe fn start(rt: &Runtime, v: Value) -> bool {
     true
 }
 
-/// The items of a list (or host data's references): `(items, len)`.
-///
-/// # Safety
-/// `v` is a live list or host object.
-unsafe fn list_items(v: Value) -> (*mut Value, usize) {
-    let p = object::payload::<ListObj>(v);
-    // SAFETY: caller; a non-null buffer starts with its header; a single-item list's
-    // `buf` word is its item.
-    unsafe {
-        if (*p).hdr.flags & FLAG_ONE != 0 {
-            return (std::ptr::addr_of_mut!((*p).buf).cast::<Value>(), 1);
-        }
-        let b = (*p).buf;
-        if b.is_null() {
-            (std::ptr::null_mut(), 0)
-        } else {
-            (b.add(1).cast::<Value>(), (*b).len as usize)
-        }
-    }
-}
-
 /// How many child slots a dying object releases (some may be empty).
 ///
 /// # Safety
@@ -271,7 +248,7 @@ unsafe fn child_count(rt: &Runtime, v: Value) -> usize {
     unsafe {
         match object::kind_of(v) {
             Kind::Tuple => tuple_items(v).len(),
-            Kind::List | Kind::Host => list_items(v).1,
+            Kind::List | Kind::Host => list::items(v).1,
             Kind::Dict => 2 * (*object::payload::<DictObj>(v)).used as usize,
             Kind::Set => (*object::payload::<DictObj>(v)).used as usize,
             Kind::Instance => rt.class_words((*object::header(v)).aux),
@@ -290,7 +267,7 @@ unsafe fn child_at(v: Value, i: usize, n: usize) -> Value {
         match object::kind_of(v) {
             // `tupledealloc` and `list_dealloc` release the last item first.
             Kind::Tuple => tuple_items(v)[n - 1 - i],
-            Kind::List | Kind::Host => *list_items(v).0.add(n - 1 - i),
+            Kind::List | Kind::Host => *list::items(v).0.add(n - 1 - i),
             // `free_keys_object`: entries in order, key before value.
             Kind::Dict => {
                 let e = *(*object::payload::<DictObj>(v)).entries.add(i / 2);

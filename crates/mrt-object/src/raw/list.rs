@@ -304,6 +304,18 @@ unsafe fn parts(p: *mut ListObj) -> (*mut Value, usize, usize) {
     }
 }
 
+/// The items of a list (or host data's references): `(items, len)`, for the free
+/// and clear paths of `raw::dealloc`.
+///
+/// # Safety
+/// `v` is a live list or host object.
+#[inline(always)]
+pub(crate) unsafe fn items(v: Value) -> (*mut Value, usize) {
+    // SAFETY: caller.
+    let (items, len, _) = unsafe { parts(object::payload::<ListObj>(v)) };
+    (items, len)
+}
+
 /// Set the length of a list that has a buffer with room for `n` items.
 ///
 /// # Safety
@@ -633,8 +645,9 @@ pub(crate) fn clear(l: &Obj<'_>) -> Result<()> {
 /// deallocation).
 pub(crate) unsafe fn clear_raw(rt: &Runtime, v: Value) {
     let p = object::payload::<ListObj>(v);
-    // SAFETY: live list; the list is emptied (a heap buffer detached, the inline area
-    // marked empty) before any reference is dropped, so code run by a drop sees an
+    // SAFETY: live list; the list is emptied (a single item taken out of the `buf`
+    // word, a heap buffer detached, the inline area marked empty) before any
+    // reference is dropped, so code run by a drop sees an
     // empty list. That code may refill the list in its inline area, so items kept
     // there are copied out first; there are at most `INLINE_MAX` of them.
     unsafe {
