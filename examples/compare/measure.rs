@@ -1,7 +1,7 @@
 //! What the workloads measure with besides a clock: a counting global allocator
 //! (bytes per object of the Rust peers), glibc's `mallinfo2` (what `malloc`
 //! holds from the OS) and the process's resident set size.
-#![allow(unsafe_code)] // a GlobalAlloc and one FFI call
+#![allow(unsafe_code)] // a GlobalAlloc and a few FFI calls
 
 use crate::workloads::Outcome;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -96,6 +96,19 @@ pub fn thread_cpu_time() -> std::time::Duration {
     // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// `CLOCK_MONOTONIC` in seconds: the clock `perf record -k CLOCK_MONOTONIC` stamps
+/// its events with, so a pause can be matched with the interrupts taken inside it
+/// (`benches/python/pause_irqs.py`).
+pub fn monotonic_secs() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
 /// The spike_release figures from memory readings taken before the spike, at its

@@ -2,7 +2,7 @@
 //! (`mrt::object::Runtime` and its `Obj` handles), mirroring
 //! `benches/python/workloads.py` line by line.
 
-use crate::measure::{rss_bytes, spike_outcome, thread_cpu_time};
+use crate::measure::{monotonic_secs, rss_bytes, spike_outcome, thread_cpu_time};
 use crate::peers::{Pause, Rng};
 use crate::workloads::{Case, Outcome, Workload};
 use mrt::gc::Phase;
@@ -152,29 +152,53 @@ fn young_pause(old: usize, n: usize, rounds: usize) -> R<Outcome> {
     }
     rt.collect(); // -> generation 2
     rt.collect();
-    // gc.callbacks: the clocks at "start", a pause per generation at "stop".
-    type Log = ((Duration, Instant), [Vec<Pause>; 3]);
-    let log: Rc<RefCell<Log>> = Rc::new(RefCell::new((
-        (Duration::ZERO, Instant::now()),
-        Default::default(),
-    )));
+    // gc.callbacks: the clocks at "start", a pause per generation at "stop",
+    // each round's pauses apart. With MRT_COMPARE_PAUSE_LOG=PATH, every pause's
+    // CLOCK_MONOTONIC interval is also written to PATH, to be matched with the
+    // interrupts `perf record` saw (benches/python/pause_irqs.py).
+    let pause_log = std::env::var_os("MRT_COMPARE_PAUSE_LOG");
+    let stamp = pause_log.is_some();
+    #[derive(Default)]
+    struct Log {
+        start: Option<(Duration, Instant, f64)>,
+        rounds: [Vec<Vec<Pause>>; 3],
+        /// (generation, round, start, end, thread CPU µs) when `stamp`.
+        stamped: Vec<(usize, usize, f64, f64, f64)>,
+    }
+    let log: Rc<RefCell<Log>> = Rc::default();
     let sink = Rc::clone(&log);
     let id = rt.add_gc_callback(move |phase, info| {
         let mut l = sink.borrow_mut();
         match phase {
-            Phase::Start => l.0 = (thread_cpu_time(), Instant::now()),
+            Phase::Start => {
+                let mono = if stamp { monotonic_secs() } else { 0.0 };
+                l.start = Some((thread_cpu_time(), Instant::now(), mono));
+            }
             Phase::Stop => {
-                let (cpu0, t0) = l.0;
+                let Some((cpu0, t0, mono0)) = l.start.take() else {
+                    return;
+                };
                 let p = Pause {
                     wall: t0.elapsed(),
                     cpu: thread_cpu_time().saturating_sub(cpu0),
                 };
-                l.1[info.generation.min(2)].push(p);
+                let g = info.generation.min(2);
+                if stamp {
+                    let round = l.rounds[g].len().saturating_sub(1);
+                    let cpu = p.cpu.as_secs_f64() * 1e6;
+                    l.stamped.push((g, round, mono0, monotonic_secs(), cpu));
+                }
+                if let Some(round) = l.rounds[g].last_mut() {
+                    round.push(p);
+                }
             }
         }
     });
     let mut best = Duration::MAX;
     for _ in 0..rounds {
+        for g in &mut log.borrow_mut().rounds {
+            g.push(Vec::new());
+        }
         rt.enable();
         let t0 = Instant::now();
         for _ in 0..n {
@@ -188,8 +212,20 @@ fn young_pause(old: usize, n: usize, rounds: usize) -> R<Outcome> {
     }
     rt.remove_gc_callback(id);
     let mut o = Outcome::default();
-    for (g, p) in log.borrow().1.iter().enumerate() {
-        o.set_pauses(g, p, rounds);
+    let l = log.borrow();
+    for (g, p) in l.rounds.iter().enumerate() {
+        o.set_pauses(g, p);
+    }
+    if let Some(path) = pause_log {
+        let mut text = String::from("# generation round start_s end_s thread_cpu_us\n");
+        for (g, r, a, b, cpu) in &l.stamped {
+            text += &format!("{g} {r} {a:.9} {b:.9} {cpu:.3}\n");
+        }
+        if let Err(e) = std::fs::write(&path, text) {
+            let msg = format!("MRT_COMPARE_PAUSE_LOG {path:?}: {e}");
+            eprintln!("{msg}");
+            o.note("mrt", msg);
+        }
     }
     o.set("seconds", best.as_secs_f64());
     drop(keep);

@@ -58,7 +58,7 @@ pub fn run<P: Peer>(case: &Case) -> Outcome {
             let (pauses, total) =
                 peers::young_pause::<P>(case.old, n, YOUNG_EVERY, reps, thread_cpu_time);
             let mut o = Outcome::default();
-            o.set_pauses(0, &pauses, reps)
+            o.set_pauses(0, &pauses)
                 .set("seconds", total.as_secs_f64())
                 .note(
                     "*",

@@ -213,20 +213,21 @@ pub struct Pause {
 /// `old` live containers, then `rounds` times `n` short-lived 2-cycles, with a
 /// full collection after every `every` container allocations (CPython's
 /// generation-0 threshold), each one timed by the wall clock and by `cpu_clock`.
-/// Returns every pause and the best round's total time.
+/// Returns each round's pauses and the best round's total time.
 pub fn young_pause<P: Peer>(
     old: usize,
     n: usize,
     every: usize,
     rounds: usize,
     cpu_clock: fn() -> Duration,
-) -> (Vec<Pause>, Duration) {
+) -> (Vec<Vec<Pause>>, Duration) {
     P::set_auto_collect(false);
     let keep = live_set::<P>(old);
     P::collect();
-    let mut pauses = Vec::with_capacity(rounds * (2 * n / every + 1));
+    let mut per_round = Vec::with_capacity(rounds);
     let mut best = Duration::MAX;
     for _ in 0..rounds {
+        let mut pauses = Vec::with_capacity(2 * n / every + 1);
         let mut allocated = 0;
         let t0 = Instant::now();
         for _ in 0..n {
@@ -248,9 +249,10 @@ pub fn young_pause<P: Peer>(
             }
         }
         best = best.min(t0.elapsed());
+        per_round.push(pauses);
     }
     drop(black_box(keep));
-    (pauses, best)
+    (per_round, best)
 }
 
 /// An `n`-deep nested list (`x = [x]` `n - 1` times): the time to drop it.
