@@ -24,22 +24,81 @@ impl Deaths {
     }
 }
 
-/// Remove the entries of `map` whose weakref (`key` side or `value` side) is dead.
-fn purge(map: &Obj<'_>, deaths: &Deaths, weak_keys: bool) -> Result<()> {
-    if deaths.0.get() == 0 {
-        return Ok(());
+/// What both maps share: the runtime dict, the death count of its callbacks, and
+/// which side of an entry is the weak reference.
+struct WeakMap<'rt> {
+    map: Obj<'rt>,
+    deaths: Rc<Deaths>,
+    weak_keys: bool,
+}
+
+impl<'rt> WeakMap<'rt> {
+    fn new(rt: &'rt Runtime, weak_keys: bool) -> Result<Self> {
+        Ok(WeakMap {
+            map: rt.dict()?,
+            deaths: Rc::default(),
+            weak_keys,
+        })
     }
-    deaths.0.set(0);
-    let dead: Vec<Obj<'_>> = map
-        .items()?
-        .into_iter()
-        .filter(|(k, v)| !if weak_keys { k } else { v }.is_alive())
-        .map(|(k, _)| k)
-        .collect();
-    for k in dead {
-        map.pop_item(&k)?;
+
+    /// Remove the entries whose weak side is dead (only after a callback ran).
+    fn purge(&self) -> Result<()> {
+        if self.deaths.0.get() == 0 {
+            return Ok(());
+        }
+        self.deaths.0.set(0);
+        let dead: Vec<Obj<'_>> = self
+            .map
+            .items()?
+            .into_iter()
+            .filter(|(k, v)| !if self.weak_keys { k } else { v }.is_alive())
+            .map(|(k, _)| k)
+            .collect();
+        for k in dead {
+            self.map.pop_item(&k)?;
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// A weak reference to `referent` whose death the map will notice
+    /// (`TypeError` if it does not support weak references).
+    fn watch(&self, referent: &Obj<'rt>) -> Result<Obj<'rt>> {
+        self.purge()?;
+        let rt = self.map.runtime();
+        rt.check_owned(referent)?;
+        rt.weakref_with_callback(referent, self.deaths.callback())
+    }
+
+    /// `del map[entry]`, or `KeyError(shown)` when absent.
+    fn remove(&self, entry: &Obj<'_>, shown: &Obj<'_>) -> Result<()> {
+        self.purge()?;
+        match self.map.pop_item(entry)? {
+            Some(_) => Ok(()),
+            None => Err(Error::KeyError(shown.repr())),
+        }
+    }
+
+    fn len(&self) -> Result<usize> {
+        self.purge()?;
+        self.map.len()
+    }
+
+    /// The live `(key, value)` pairs, the weak side upgraded, in insertion order.
+    fn items(&self) -> Result<Vec<(Obj<'rt>, Obj<'rt>)>> {
+        self.purge()?;
+        Ok(self
+            .map
+            .items()?
+            .into_iter()
+            .filter_map(|(k, v)| {
+                if self.weak_keys {
+                    Some((k.upgrade()?, v))
+                } else {
+                    Some((k, v.upgrade()?))
+                }
+            })
+            .collect())
+    }
 }
 
 /// A mapping whose values are held weakly: an entry disappears when its value dies
@@ -56,46 +115,29 @@ fn purge(map: &Obj<'_>, deaths: &Deaths, weak_keys: bool) -> Result<()> {
 /// drop(v);
 /// assert_eq!(cache.len().unwrap(), 0);
 /// ```
-pub struct WeakValueDict<'rt> {
-    map: Obj<'rt>,
-    deaths: Rc<Deaths>,
-}
+pub struct WeakValueDict<'rt>(WeakMap<'rt>);
 
 impl<'rt> WeakValueDict<'rt> {
     /// An empty map.
     pub fn new(rt: &'rt Runtime) -> Result<Self> {
-        Ok(WeakValueDict {
-            map: rt.dict()?,
-            deaths: Rc::default(),
-        })
-    }
-
-    fn purge(&self) -> Result<()> {
-        purge(&self.map, &self.deaths, false)
+        Ok(WeakValueDict(WeakMap::new(rt, false)?))
     }
 
     /// `d[key] = value` (`TypeError` if `value` does not support weak references or
     /// `key` is unhashable).
     pub fn set(&self, key: &Obj<'_>, value: &Obj<'rt>) -> Result<()> {
-        self.purge()?;
-        let rt = self.map.runtime();
-        rt.check_owned(value)?;
-        let wr = rt.weakref_with_callback(value, self.deaths.callback())?;
-        self.map.set_item(key, &wr)
+        let wr = self.0.watch(value)?;
+        self.0.map.set_item(key, &wr)
     }
 
     /// `d.get(key)`: the value if present and alive.
     pub fn get(&self, key: &Obj<'_>) -> Result<Option<Obj<'rt>>> {
-        Ok(self.map.get_opt(key)?.and_then(|w| w.upgrade()))
+        Ok(self.0.map.get_opt(key)?.and_then(|w| w.upgrade()))
     }
 
     /// `del d[key]` (`KeyError` when absent or dead).
     pub fn remove(&self, key: &Obj<'_>) -> Result<()> {
-        self.purge()?;
-        match self.map.pop_item(key)? {
-            Some(_) => Ok(()),
-            None => Err(Error::KeyError(key.repr())),
-        }
+        self.0.remove(key, key)
     }
 
     /// `key in d` (live entries only).
@@ -105,8 +147,7 @@ impl<'rt> WeakValueDict<'rt> {
 
     /// Number of live entries.
     pub fn len(&self) -> Result<usize> {
-        self.purge()?;
-        self.map.len()
+        self.0.len()
     }
 
     /// Whether there is no live entry.
@@ -116,65 +157,42 @@ impl<'rt> WeakValueDict<'rt> {
 
     /// The live `(key, value)` pairs, in insertion order.
     pub fn items(&self) -> Result<Vec<(Obj<'rt>, Obj<'rt>)>> {
-        self.purge()?;
-        Ok(self
-            .map
-            .items()?
-            .into_iter()
-            .filter_map(|(k, w)| w.upgrade().map(|v| (k, v)))
-            .collect())
+        self.0.items()
     }
 }
 
 /// A mapping whose keys are held weakly: an entry disappears when its key dies
 /// (`weakref.WeakKeyDictionary`). Keys are compared like their weak references:
 /// by identity for instances and host data.
-pub struct WeakKeyDict<'rt> {
-    map: Obj<'rt>,
-    deaths: Rc<Deaths>,
-}
+pub struct WeakKeyDict<'rt>(WeakMap<'rt>);
 
 impl<'rt> WeakKeyDict<'rt> {
     /// An empty map.
     pub fn new(rt: &'rt Runtime) -> Result<Self> {
-        Ok(WeakKeyDict {
-            map: rt.dict()?,
-            deaths: Rc::default(),
-        })
-    }
-
-    fn purge(&self) -> Result<()> {
-        purge(&self.map, &self.deaths, true)
+        Ok(WeakKeyDict(WeakMap::new(rt, true)?))
     }
 
     /// The probe weakref for a lookup (the shared callback-less one).
     fn probe(&self, key: &Obj<'rt>) -> Result<Obj<'rt>> {
-        let rt = self.map.runtime();
+        let rt = self.0.map.runtime();
         rt.check_owned(key)?;
         rt.weakref(key)
     }
 
     /// `d[key] = value` (`TypeError` if `key` does not support weak references).
     pub fn set(&self, key: &Obj<'rt>, value: &Obj<'_>) -> Result<()> {
-        self.purge()?;
-        let rt = self.map.runtime();
-        rt.check_owned(key)?;
-        let wr = rt.weakref_with_callback(key, self.deaths.callback())?;
-        self.map.set_item(&wr, value)
+        let wr = self.0.watch(key)?;
+        self.0.map.set_item(&wr, value)
     }
 
     /// `d.get(key)`.
     pub fn get(&self, key: &Obj<'rt>) -> Result<Option<Obj<'rt>>> {
-        self.map.get_opt(&self.probe(key)?)
+        self.0.map.get_opt(&self.probe(key)?)
     }
 
     /// `del d[key]` (`KeyError` when absent).
     pub fn remove(&self, key: &Obj<'rt>) -> Result<()> {
-        self.purge()?;
-        match self.map.pop_item(&self.probe(key)?)? {
-            Some(_) => Ok(()),
-            None => Err(Error::KeyError(key.repr())),
-        }
+        self.0.remove(&self.probe(key)?, key)
     }
 
     /// `key in d`.
@@ -184,8 +202,7 @@ impl<'rt> WeakKeyDict<'rt> {
 
     /// Number of entries with a live key.
     pub fn len(&self) -> Result<usize> {
-        self.purge()?;
-        self.map.len()
+        self.0.len()
     }
 
     /// Whether there is no entry with a live key.
@@ -195,12 +212,6 @@ impl<'rt> WeakKeyDict<'rt> {
 
     /// The `(key, value)` pairs with live keys, in insertion order.
     pub fn items(&self) -> Result<Vec<(Obj<'rt>, Obj<'rt>)>> {
-        self.purge()?;
-        Ok(self
-            .map
-            .items()?
-            .into_iter()
-            .filter_map(|(w, v)| w.upgrade().map(|k| (k, v)))
-            .collect())
+        self.0.items()
     }
 }

@@ -57,3 +57,45 @@ fn weak_key_dict_drops_entries_whose_key_died() {
         Err(Error::TypeError(_))
     ));
 }
+
+#[test]
+fn items_and_remove_see_only_live_entries_in_insertion_order() {
+    let rt = Runtime::builder().gc_disabled().build();
+    let c = rt.define_class(ClassSpec::new("W").weakrefs()).unwrap();
+    let (x, y, z) = (
+        rt.instance(&c).unwrap(),
+        rt.instance(&c).unwrap(),
+        rt.instance(&c).unwrap(),
+    );
+    let values = WeakValueDict::new(&rt).unwrap();
+    let keys = WeakKeyDict::new(&rt).unwrap();
+    for (i, o) in [&x, &y, &z].into_iter().enumerate() {
+        values.set(&rt.int(i as i64).unwrap(), o).unwrap();
+        keys.set(o, &rt.int(i as i64).unwrap()).unwrap();
+    }
+    drop(y);
+    let v = values.items().unwrap();
+    assert_eq!(v.len(), 2);
+    assert_eq!((v[0].0.as_int(), v[1].0.as_int()), (Some(0), Some(2)));
+    assert!(v[0].1.is(&x) && v[1].1.is(&z));
+    let k = keys.items().unwrap();
+    assert_eq!(k.len(), 2);
+    assert!(k[0].0.is(&x) && k[1].0.is(&z));
+    assert_eq!((k[0].1.as_int(), k[1].1.as_int()), (Some(0), Some(2)));
+
+    // The dead entry is gone: removing it is a KeyError, like an absent key.
+    assert!(matches!(
+        values.remove(&rt.int(1).unwrap()),
+        Err(Error::KeyError(_))
+    ));
+    values.remove(&rt.int(0).unwrap()).unwrap();
+    assert!(!values.contains(&rt.int(0).unwrap()).unwrap());
+    assert_eq!(values.len().unwrap(), 1);
+
+    keys.remove(&x).unwrap();
+    match keys.remove(&x) {
+        Err(Error::KeyError(shown)) => assert!(shown.contains('W'), "{shown}"),
+        other => panic!("expected KeyError, got {other:?}"),
+    }
+    assert_eq!(keys.len().unwrap(), 1);
+}
