@@ -246,6 +246,8 @@ fn prometheus_output_passes_the_strict_checker() {
         n.setattr("a", &n).unwrap(); // self-cycle: collected
         keep.append(&rt.dict().unwrap()).unwrap();
     }
+    let numbers = rt.list().unwrap(); // holds no container: a leaf once it reaches generation 2
+    numbers.append(&rt.int(7).unwrap()).unwrap();
     rt.collect();
     let text = mrt::render_prometheus(&rt);
     let families = prometheus_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -260,10 +262,29 @@ fn prometheus_output_passes_the_strict_checker() {
         "mrt_gc_pause_seconds",
         "mrt_runtime_memory_limit_bytes",
         "mrt_tracemalloc_traced_bytes",
+        "mrt_gc_frozen",
+        "mrt_gc_leaves",
     ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
     assert!(text.contains("mrt_objects{type=\"dict\"} 5000"), "{text}");
+    let leaves = rt.gc_leaf_count();
+    assert!(leaves >= 1);
+    assert!(
+        text.contains(&format!("\nmrt_gc_leaves {leaves}\n")),
+        "{text}"
+    );
+    assert!(text.contains("\nmrt_gc_frozen 0\n"), "{text}");
+    rt.freeze();
+    let frozen = rt.get_freeze_count();
+    assert!(frozen > leaves);
+    let after = mrt::render_prometheus(&rt);
+    assert!(
+        after.contains(&format!("\nmrt_gc_frozen {frozen}\n")),
+        "{after}"
+    );
+    assert!(after.contains("\nmrt_gc_leaves 0\n"), "{after}");
+    rt.unfreeze();
     // The recorder saw every collection since it was installed (more under gc_zeal).
     let full = rt.get_stats()[2].collections;
     assert!(full >= 1);

@@ -11,6 +11,7 @@
 //! let text = mrt::render_prometheus(&rt);
 //! mrt::observe::prometheus_check::check(&text).unwrap();
 //! assert!(text.contains("mrt_objects{type=\"dict\"} 1"));
+//! assert!(text.contains("mrt_gc_leaves 0")); // a dict is not a leaf: only lists are
 //! let full = rt.get_stats()[2].collections;
 //! assert!(text.contains(&format!("mrt_gc_pause_seconds_count{{generation=\"2\"}} {full}")));
 //! ```
@@ -91,6 +92,16 @@ pub fn try_render_prometheus(rt: &Runtime) -> Result<String, PromError> {
             (&[("generation", "1")], c1 as f64),
             (&[("generation", "2")], c2 as f64),
         ],
+    )?;
+    e.gauge(
+        "mrt_gc_frozen",
+        "gc.get_freeze_count(): objects in the permanent generation.",
+        &[(&[], rt.get_freeze_count() as f64)],
+    )?;
+    e.gauge(
+        "mrt_gc_leaves",
+        "Generation-2 containers on the leaf list (no container inside; full collections skip them).",
+        &[(&[], rt.gc_leaf_count() as f64)],
     )?;
     if rt_tracemalloc::is_tracing(rt) {
         let (current, peak) = rt_tracemalloc::get_traced_memory(rt);
