@@ -1,7 +1,7 @@
 //! `dict`: insertion ordered; keys are hashable built-ins or instances (by
 //! identity); `raw::table` holds the storage code.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Thin, thin, unthin};
 use crate::kind::Kind;
 use crate::raw::handle::Obj;
 use crate::raw::table;
@@ -10,9 +10,16 @@ use crate::runtime::Runtime;
 impl Runtime {
     /// A new empty dict (untracked until it stores something that may be tracked,
     /// like CPython's).
+    #[inline]
     pub fn dict(&self) -> Result<Obj<'_>> {
-        table::new_table(self, Kind::Dict)
+        unthin(dict_thin(self))
     }
+}
+
+// Out of line, returning in registers: see `Thin`.
+#[inline(never)]
+fn dict_thin(rt: &Runtime) -> Thin<Obj<'_>> {
+    thin(table::new_table(rt, Kind::Dict))
 }
 
 fn key_error(key: &Obj<'_>) -> Error {

@@ -2,7 +2,7 @@
 //! dict (created on the first non-slot assignment).
 
 use crate::class::{ClassId, ClassInfo};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Thin, thin, unthin};
 use crate::raw::handle::Obj;
 use crate::raw::instance;
 use crate::runtime::Runtime;
@@ -10,10 +10,19 @@ use std::rc::Rc;
 
 impl Runtime {
     /// A new instance of `class` with every slot unset (always tracked).
+    #[inline]
     pub fn instance(&self, class: &ClassId) -> Result<Obj<'_>> {
-        let info = self.class(class)?;
-        instance::new_instance(self, class.index, &info)
+        unthin(instance_thin(self, class))
     }
+}
+
+// Out of line, returning in registers: see `Thin`.
+#[inline(never)]
+fn instance_thin<'rt>(rt: &'rt Runtime, class: &ClassId) -> Thin<Obj<'rt>> {
+    thin(
+        rt.class(class)
+            .and_then(|info| instance::new_instance(rt, class.index, &info)),
+    )
 }
 
 fn no_attribute(o: &Obj<'_>, name: &str) -> Error {

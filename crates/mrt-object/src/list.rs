@@ -1,7 +1,7 @@
 //! `list`: a growable sequence that over-allocates like CPython 3.11
 //! (`raw::list` holds the storage code).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Thin, thin, unthin};
 use crate::kind::Kind;
 use crate::raw::handle::Obj;
 use crate::raw::list;
@@ -9,14 +9,27 @@ use crate::runtime::Runtime;
 
 impl Runtime {
     /// A new empty list (tracked; 32 bytes, no buffer until the first append).
+    #[inline]
     pub fn list(&self) -> Result<Obj<'_>> {
-        list::new_list(self)
+        unthin(list_thin(self))
     }
 
     /// A new list holding `items`, its buffer sized exactly (like `[a, b]` in CPython).
+    #[inline]
     pub fn list_from<'rt>(&'rt self, items: &[&Obj<'rt>]) -> Result<Obj<'rt>> {
-        list::new_list_from(self, items)
+        unthin(list_from_thin(self, items))
     }
+}
+
+// Out of line, returning in registers: see `Thin`.
+#[inline(never)]
+fn list_thin(rt: &Runtime) -> Thin<Obj<'_>> {
+    thin(list::new_list(rt))
+}
+
+#[inline(never)]
+fn list_from_thin<'rt>(rt: &'rt Runtime, items: &[&Obj<'rt>]) -> Thin<Obj<'rt>> {
+    thin(list::new_list_from(rt, items))
 }
 
 impl<'rt> Obj<'rt> {

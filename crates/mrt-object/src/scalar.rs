@@ -1,7 +1,7 @@
 //! None, bool, int, float, str and bytes: constructors on [`Runtime`] and accessors
 //! on [`Obj`].
 
-use crate::error::Result;
+use crate::error::{Result, Thin, thin, unthin};
 use crate::kind::Kind;
 use crate::raw::atom;
 use crate::raw::handle::Obj;
@@ -20,18 +20,26 @@ impl Runtime {
     }
 
     /// An int: inline (no allocation) in the 63-bit range, a 16-byte object beyond.
+    ///
+    /// Inlined: the common case is a tag and a shift in the caller.
+    #[inline]
     pub fn int(&self, n: i64) -> Result<Obj<'_>> {
-        atom::new_int(self, n)
+        match Value::small_int(n) {
+            Some(v) => Ok(Obj::inline(self, v)),
+            None => unthin(big_int_thin(self, n)),
+        }
     }
 
     /// A float (16 bytes).
+    #[inline]
     pub fn float(&self, f: f64) -> Result<Obj<'_>> {
-        atom::new_float(self, f)
+        unthin(float_thin(self, f))
     }
 
     /// A str (immutable UTF-8, hash cached on first use).
+    #[inline]
     pub fn str(&self, s: &str) -> Result<Obj<'_>> {
-        atom::new_bytes_like(self, Kind::Str, s.as_bytes())
+        unthin(bytes_like_thin(self, Kind::Str, s.as_bytes()))
     }
 
     /// The runtime's unique str with this content (`sys.intern`).
@@ -40,9 +48,26 @@ impl Runtime {
     }
 
     /// A bytes object.
+    #[inline]
     pub fn bytes(&self, b: &[u8]) -> Result<Obj<'_>> {
-        atom::new_bytes_like(self, Kind::Bytes, b)
+        unthin(bytes_like_thin(self, Kind::Bytes, b))
     }
+}
+
+// Out of line, returning in registers: see `Thin`.
+#[inline(never)]
+fn big_int_thin(rt: &Runtime, n: i64) -> Thin<Obj<'_>> {
+    thin(atom::new_big_int(rt, n))
+}
+
+#[inline(never)]
+fn float_thin(rt: &Runtime, f: f64) -> Thin<Obj<'_>> {
+    thin(atom::new_float(rt, f))
+}
+
+#[inline(never)]
+fn bytes_like_thin<'rt>(rt: &'rt Runtime, kind: Kind, data: &[u8]) -> Thin<Obj<'rt>> {
+    thin(atom::new_bytes_like(rt, kind, data))
 }
 
 impl<'rt> Obj<'rt> {

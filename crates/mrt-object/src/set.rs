@@ -1,6 +1,6 @@
 //! `set`: the dict table with `None` values (same hashing rules as dict keys).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Thin, thin, unthin};
 use crate::kind::Kind;
 use crate::raw::handle::Obj;
 use crate::raw::table;
@@ -8,9 +8,16 @@ use crate::runtime::Runtime;
 
 impl Runtime {
     /// A new empty set (tracked, like CPython's).
+    #[inline]
     pub fn set(&self) -> Result<Obj<'_>> {
-        table::new_table(self, Kind::Set)
+        unthin(set_thin(self))
     }
+}
+
+// Out of line, returning in registers: see `Thin`.
+#[inline(never)]
+fn set_thin(rt: &Runtime) -> Thin<Obj<'_>> {
+    thin(table::new_table(rt, Kind::Set))
 }
 
 impl<'rt> Obj<'rt> {

@@ -11,11 +11,10 @@ use crate::raw::object::{self, FLAG_INTERNED, FloatObj, IntObj, StrObj};
 use crate::runtime::Runtime;
 use crate::value::Value;
 
-/// An int: inline when it fits 63 bits, else a 16-byte heap int.
-pub(crate) fn new_int(rt: &Runtime, n: i64) -> Result<Obj<'_>> {
-    if let Some(v) = Value::small_int(n) {
-        return Ok(Obj::inline(rt, v));
-    }
+/// An int outside the inline range (`Runtime::int` handles the inline ones): a
+/// 16-byte heap int.
+pub(crate) fn new_big_int(rt: &Runtime, n: i64) -> Result<Obj<'_>> {
+    debug_assert!(Value::small_int(n).is_none());
     let v = object::alloc_object(rt, Kind::Int, size_of::<IntObj>(), 0)?;
     // SAFETY: fresh IntObj.
     unsafe {
