@@ -40,9 +40,6 @@ use child::SYSTEMS;
 use report::Style;
 use workloads::{Case, Outcome, Workload};
 
-#[global_allocator]
-static GLOBAL: measure::Counting = measure::Counting;
-
 const USAGE: &str = "\
 usage: compare [--quick] [--scale] [--reps N] [--json PATH] [--python CMD]
                [--systems a,b,…] [--workloads a,b,…] [--timeout SECONDS] [--note TEXT]

@@ -1,8 +1,9 @@
 //! A Rust peer running one case in a child process: the generic workloads of
-//! [`peers`](crate::peers) plus the memory measurements, which need this binary's
-//! counting allocator.
+//! [`peers`](crate::peers) plus the memory measurements (glibc's statistics).
 
-use crate::measure::{count_bytes, malloc_held_bytes, rss_bytes, spike_outcome, thread_cpu_time};
+use crate::measure::{
+    malloc_held_bytes, malloc_in_use_bytes, rss_bytes, spike_outcome, thread_cpu_time,
+};
 use crate::peers::{self, Peer};
 use crate::workloads::{Case, Outcome, Workload};
 use std::hint::black_box;
@@ -94,17 +95,17 @@ const CANDIDATES: &str = "candidate-based collector: it examines what is reachab
     dropped before each timed collection to make it walk the live heap (without that a \
     collection costs ~30 ns whatever the heap)";
 
-/// Requested heap bytes per object, averaged over `n` objects (the holder is
-/// allocated before counting starts).
+/// malloc's bytes in use per object, averaged over `n` objects (the holder is
+/// allocated before the first reading).
 fn per_object<T>(n: usize, make: impl Fn(usize) -> T) -> f64 {
     let mut holder = Vec::with_capacity(n);
-    let ((), bytes) = count_bytes(|| {
-        for i in 0..n {
-            holder.push(make(i));
-        }
-    });
+    let before = malloc_in_use_bytes();
+    for i in 0..n {
+        holder.push(make(i));
+    }
+    let after = malloc_in_use_bytes();
     drop(black_box(holder));
-    bytes as f64 / n as f64
+    after.saturating_sub(before) as f64 / n as f64
 }
 
 fn bytes_per_object<P: Peer>(n: usize) -> Outcome {
@@ -114,7 +115,8 @@ fn bytes_per_object<P: Peer>(n: usize) -> Outcome {
         .set("instance2", per_object(n, |_| P::instance2()))
         .note(
             "*",
-            "requested bytes (malloc adds its own 8-byte header and 16-byte rounding)",
+            "malloc's bytes in use (mallinfo2): the request plus malloc's 8-byte header, \
+             rounded up to 16",
         )
         .note(
             "float",
