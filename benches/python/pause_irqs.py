@@ -58,12 +58,16 @@ def read_pauses(path):
 
 
 def read_events(perf, data):
-    out = subprocess.run(
-        [perf, "script", "-i", data, "-F", "time,event"],
+    # --ns: the pause log has nanoseconds; perf's default microseconds would put an
+    # interrupt near either end of a ~17 µs pause on the wrong side.
+    run = subprocess.run(
+        [perf, "script", "--ns", "-i", data, "-F", "time,event"],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
+    )
+    if run.returncode != 0:
+        fail(f"perf script failed (exit status {run.returncode}):\n{run.stderr}")
+    out = run.stdout
     events = []
     for line in out.splitlines():
         parts = line.split()
@@ -123,7 +127,11 @@ def main():
         cmd += ["--n", str(args.n), "--reps", str(args.reps), "--old", str(args.old)]
         run = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if run.returncode != 0 or not os.path.exists(log):
-            fail(f"perf record failed (root or perf_event_paranoid <= -1 needed):\n{run.stderr}")
+            fail(
+                f"perf record or the child failed (exit status {run.returncode}); tracing the "
+                "kernel needs root or perf_event_paranoid <= -1, and the irq_vectors and irq "
+                f"tracepoints:\n{run.stderr}"
+            )
         pauses = read_pauses(log)
         events = read_events(perf, data)
 

@@ -10,8 +10,8 @@ use crate::workloads::Outcome;
 /// Bytes glibc's `malloc` has handed out and not taken back (`mallinfo2`:
 /// `uordblks + hblkhd`): each block counts the request plus malloc's 8-byte header,
 /// rounded up to 16, which is what the process pays for it. Blocks parked in the
-/// per-thread cache count as in use, so a delta over `n` allocations is short by at
-/// most a few cached blocks.
+/// per-thread cache count as in use, so a delta over `n` allocations is off by at
+/// most a few cached blocks either way.
 pub fn malloc_in_use_bytes() -> usize {
     // SAFETY: mallinfo2 has no preconditions (glibc ≥ 2.33).
     let mi = unsafe { libc::mallinfo2() };

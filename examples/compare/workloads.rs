@@ -252,8 +252,10 @@ impl Outcome {
     /// wall-clock maximum mostly measures the scheduler), all over every pause of
     /// every round.
     ///
-    /// With two rounds or more, also `gen{g}_cpu_max_of_min_us`: the k-th
-    /// collection of each round does the same work, so its pause is taken as the
+    /// With two rounds or more, also `gen{g}_cpu_max_of_min_us`: the rounds run
+    /// the same loop, so the k-th collection of each round does about the same work
+    /// (the counts carried over from the previous round can shift a round by a
+    /// collection; only the k every round has are used). Its pause is taken as the
     /// best of its rounds (as every other figure here is a best of repetitions),
     /// and the figure is the worst collection's. A timer interrupt or a host
     /// preemption that lands in one pause (tens to hundreds of µs on this VM; see

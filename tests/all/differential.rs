@@ -103,16 +103,18 @@ fn report(mismatches: &[(String, String, String)]) -> String {
 
 #[test]
 fn random_scripts_match_cpython() {
-    let n: u64 = std::env::var("MRT_DIFF_SCRIPTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
-    let first: u64 = std::env::var("MRT_DIFF_FIRST_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let var = |name: &str, default: u64| -> u64 {
+        match std::env::var(name) {
+            Ok(v) => v
+                .parse()
+                .unwrap_or_else(|e| panic!("{name}={v:?} is not a number: {e}")),
+            Err(_) => default,
+        }
+    };
+    let n = var("MRT_DIFF_SCRIPTS", 1000);
+    let first = var("MRT_DIFF_FIRST_SEED", 0);
     let dir = scratch_dir("random");
-    for seed in first..first + n {
+    for seed in first..first.saturating_add(n) {
         std::fs::write(
             dir.join(format!("seed{seed:05}.mrt")),
             mrt::script::generate(seed, 400),

@@ -192,6 +192,8 @@ impl<'rt> WeakKeyDict<'rt> {
 
     /// `del d[key]` (`KeyError` when absent).
     pub fn remove(&self, key: &Obj<'rt>) -> Result<()> {
+        // Purge first, as before any operation: the probe may need what it frees.
+        self.0.purge()?;
         self.0.remove(&self.probe(key)?, key)
     }
 
