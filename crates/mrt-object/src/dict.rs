@@ -28,7 +28,19 @@ fn key_error(key: &Obj<'_>) -> Error {
 
 impl<'rt> Obj<'rt> {
     /// `d[key]` (`KeyError` when absent, `TypeError` when unhashable).
+    #[inline]
     pub fn get_item(&self, key: &Obj<'_>) -> Result<Obj<'rt>> {
+        unthin(self.get_item_thin(key))
+    }
+
+    // Out of line, returning in registers: see `Thin`.
+    #[inline(never)]
+    fn get_item_thin(&self, key: &Obj<'_>) -> Thin<Obj<'rt>> {
+        thin(self.get_item_impl(key))
+    }
+
+    #[inline]
+    fn get_item_impl(&self, key: &Obj<'_>) -> Result<Obj<'rt>> {
         table::get(self, Kind::Dict, key)?.ok_or_else(|| key_error(key))
     }
 

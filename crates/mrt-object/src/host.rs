@@ -3,7 +3,7 @@
 //! traverse it exactly; a host-written traverse that reported a reference it does not
 //! own could free a live object, which a safe API must not allow).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Thin, thin, unthin};
 use crate::kind::Kind;
 use crate::raw::handle::Obj;
 use crate::raw::{host, list};
@@ -44,7 +44,19 @@ impl<'rt> Obj<'rt> {
     }
 
     /// Reference `i` of host data.
+    #[inline]
     pub fn host_ref(&self, i: isize) -> Result<Obj<'rt>> {
+        unthin(self.host_ref_thin(i))
+    }
+
+    // Out of line, returning in registers: see `Thin`.
+    #[inline(never)]
+    fn host_ref_thin(&self, i: isize) -> Thin<Obj<'rt>> {
+        thin(self.host_ref_impl(i))
+    }
+
+    #[inline]
+    fn host_ref_impl(&self, i: isize) -> Result<Obj<'rt>> {
         self.expect_host()?;
         list::get(self, i)
     }
@@ -56,7 +68,19 @@ impl<'rt> Obj<'rt> {
     }
 
     /// Remove and return reference `i` of host data.
+    #[inline]
     pub fn host_remove(&self, i: isize) -> Result<Obj<'rt>> {
+        unthin(self.host_remove_thin(i))
+    }
+
+    // Out of line, returning in registers: see `Thin`.
+    #[inline(never)]
+    fn host_remove_thin(&self, i: isize) -> Thin<Obj<'rt>> {
+        thin(self.host_remove_impl(i))
+    }
+
+    #[inline]
+    fn host_remove_impl(&self, i: isize) -> Result<Obj<'rt>> {
         self.expect_host()?;
         list::pop(self, i)
     }

@@ -46,7 +46,19 @@ impl<'rt> Obj<'rt> {
     }
 
     /// `o.name` (`AttributeError` when unset or unknown).
+    #[inline]
     pub fn getattr(&self, name: &str) -> Result<Obj<'rt>> {
+        unthin(self.getattr_thin(name))
+    }
+
+    // Out of line, returning in registers: see `Thin`.
+    #[inline(never)]
+    fn getattr_thin(&self, name: &str) -> Thin<Obj<'rt>> {
+        thin(self.getattr_impl(name))
+    }
+
+    #[inline]
+    fn getattr_impl(&self, name: &str) -> Result<Obj<'rt>> {
         let Some(class) = self.class_info() else {
             return Err(no_attribute(self, name));
         };

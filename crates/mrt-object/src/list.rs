@@ -62,7 +62,19 @@ impl<'rt> Obj<'rt> {
     }
 
     /// `l.pop(i)`.
+    #[inline]
     pub fn pop_at(&self, i: isize) -> Result<Obj<'rt>> {
+        unthin(self.pop_at_thin(i))
+    }
+
+    // Out of line, returning in registers: see `Thin`.
+    #[inline(never)]
+    fn pop_at_thin(&self, i: isize) -> Thin<Obj<'rt>> {
+        thin(self.pop_at_impl(i))
+    }
+
+    #[inline]
+    fn pop_at_impl(&self, i: isize) -> Result<Obj<'rt>> {
         self.expect_list("pop")?;
         list::pop(self, i)
     }
@@ -74,7 +86,19 @@ impl<'rt> Obj<'rt> {
     }
 
     /// `l[start:stop]` as a new list (Python's clamping; step 1).
+    #[inline]
     pub fn slice(&self, start: isize, stop: isize) -> Result<Obj<'rt>> {
+        unthin(self.slice_thin(start, stop))
+    }
+
+    // Out of line, returning in registers: see `Thin`.
+    #[inline(never)]
+    fn slice_thin(&self, start: isize, stop: isize) -> Thin<Obj<'rt>> {
+        thin(self.slice_impl(start, stop))
+    }
+
+    #[inline]
+    fn slice_impl(&self, start: isize, stop: isize) -> Result<Obj<'rt>> {
         self.expect_list("__getitem__")?;
         let n = list::len(self)? as isize;
         let clamp = |i: isize| -> usize {

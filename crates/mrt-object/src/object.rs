@@ -1,7 +1,7 @@
 //! Operations every value supports, dispatching on its kind: `len`, indexing,
 //! `in`, `==`, `hash`, `is`, `clear`, type names.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Thin, thin, unthin};
 use crate::kind::Kind;
 use crate::raw::handle::Obj;
 use crate::raw::{compare, list, table, tuple};
@@ -33,7 +33,19 @@ impl<'rt> Obj<'rt> {
     }
 
     /// `o[i]` for lists and tuples (negative indices count from the end).
+    #[inline]
     pub fn get(&self, i: isize) -> Result<Obj<'rt>> {
+        unthin(self.get_thin(i))
+    }
+
+    // Out of line, returning in registers: see `Thin`.
+    #[inline(never)]
+    fn get_thin(&self, i: isize) -> Thin<Obj<'rt>> {
+        thin(self.get_impl(i))
+    }
+
+    #[inline]
+    fn get_impl(&self, i: isize) -> Result<Obj<'rt>> {
         match self.kind() {
             Some(Kind::List) => list::get(self, i),
             Some(Kind::Tuple) => {
