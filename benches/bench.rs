@@ -10,6 +10,7 @@ use criterion::{criterion_group, criterion_main};
 
 mod alloc;
 mod gc;
+mod handles;
 mod observe;
 mod peers;
 
@@ -17,6 +18,7 @@ criterion_group!(
     benches,
     alloc::benches,
     gc::benches,
+    handles::benches,
     observe::benches,
     peers::benches
 );
