@@ -35,7 +35,10 @@ impl<'rt> Obj<'rt> {
     /// `o[i]` for lists and tuples (negative indices count from the end).
     #[inline]
     pub fn get(&self, i: isize) -> Result<Obj<'rt>> {
-        unthin(self.get_thin(i))
+        match list::get_fast(self, i) {
+            Some(x) => Ok(x),
+            None => unthin(self.get_thin(i)),
+        }
     }
 
     // Out of line, returning in registers: see `Thin`.

@@ -584,6 +584,23 @@ pub(crate) fn get<'rt>(l: &Obj<'rt>, i: isize) -> Result<Obj<'rt>> {
     }
 }
 
+/// `l[i]` when `l` is a list and `i` is in range (negative counts from the end);
+/// `None` otherwise, for the caller's general path to raise the right error.
+/// Inline: the common read is a kind check, a bounds check and an incref in the
+/// caller (`Obj::get`).
+#[inline]
+pub(crate) fn get_fast<'rt>(l: &Obj<'rt>, i: isize) -> Option<Obj<'rt>> {
+    if l.kind() != Some(Kind::List) {
+        return None;
+    }
+    // SAFETY: live list; `j < len` is checked before the read.
+    unsafe {
+        let (items, n, _) = parts(object::payload::<ListObj>(l.value()));
+        let j = if i < 0 { i.wrapping_add(n as isize) } else { i } as usize;
+        (j < n).then(|| Obj::from_borrowed(l.runtime(), *items.add(j)))
+    }
+}
+
 /// Item `i` (0-based, no negative indexing) if it exists: the iterator's step.
 pub(crate) fn get_opt<'rt>(l: &Obj<'rt>, i: usize) -> Option<Obj<'rt>> {
     let p = list_ptr(l, "__iter__").ok()?;

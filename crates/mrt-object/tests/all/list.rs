@@ -238,3 +238,41 @@ proptest! {
         prop_assert_eq!(rt.heap_bytes_in_use(), 0);
     }
 }
+
+#[test]
+fn get_agrees_with_python_indexing_for_every_storage_and_edge_index() {
+    let rt = Runtime::new();
+    // No storage, a single item (kept in the list itself), inline items, a heap buffer.
+    for n in [0usize, 1, 2, 16, 17, 100] {
+        let items: Vec<_> = (0..n as i64).map(|i| rt.int(i).unwrap()).collect();
+        let refs: Vec<_> = items.iter().collect();
+        let from = rt.list_from(&refs).unwrap();
+        let appended = rt.list().unwrap();
+        for x in &items {
+            appended.append(x).unwrap();
+        }
+        let n = n as isize;
+        for l in [&from, &appended] {
+            for i in [isize::MIN, -n - 1, -n, -1, 0, 1, n - 1, n, n + 1, isize::MAX] {
+                let want = if (-n..n).contains(&i) {
+                    Some(if i < 0 { i + n } else { i } as i64)
+                } else {
+                    None
+                };
+                match (l.get(i), want) {
+                    (Ok(x), Some(w)) => assert_eq!(x.as_int(), Some(w), "n={n} i={i}"),
+                    (Err(Error::IndexError(m)), None) => {
+                        assert_eq!(m, "list index out of range", "n={n} i={i}")
+                    }
+                    (got, want) => panic!("n={n} i={i}: got {got:?}, want {want:?}"),
+                }
+            }
+        }
+    }
+    // Not a list: the general path's errors.
+    let t = rt.tuple(&[&rt.int(5).unwrap()]).unwrap();
+    assert_eq!(t.get(-1).unwrap().as_int(), Some(5));
+    assert!(matches!(t.get(1), Err(Error::IndexError(_))));
+    assert!(matches!(rt.dict().unwrap().get(0), Err(Error::TypeError(_))));
+    assert!(matches!(rt.int(3).unwrap().get(0), Err(Error::TypeError(_))));
+}
