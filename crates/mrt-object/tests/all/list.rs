@@ -253,7 +253,18 @@ fn get_agrees_with_python_indexing_for_every_storage_and_edge_index() {
         }
         let n = n as isize;
         for l in [&from, &appended] {
-            for i in [isize::MIN, -n - 1, -n, -1, 0, 1, n - 1, n, n + 1, isize::MAX] {
+            for i in [
+                isize::MIN,
+                -n - 1,
+                -n,
+                -1,
+                0,
+                1,
+                n - 1,
+                n,
+                n + 1,
+                isize::MAX,
+            ] {
                 let want = if (-n..n).contains(&i) {
                     Some(if i < 0 { i + n } else { i } as i64)
                 } else {
@@ -273,6 +284,12 @@ fn get_agrees_with_python_indexing_for_every_storage_and_edge_index() {
     let t = rt.tuple(&[&rt.int(5).unwrap()]).unwrap();
     assert_eq!(t.get(-1).unwrap().as_int(), Some(5));
     assert!(matches!(t.get(1), Err(Error::IndexError(_))));
-    assert!(matches!(rt.dict().unwrap().get(0), Err(Error::TypeError(_))));
-    assert!(matches!(rt.int(3).unwrap().get(0), Err(Error::TypeError(_))));
+    assert!(matches!(
+        rt.dict().unwrap().get(0),
+        Err(Error::TypeError(_))
+    ));
+    assert!(matches!(
+        rt.int(3).unwrap().get(0),
+        Err(Error::TypeError(_))
+    ));
 }
