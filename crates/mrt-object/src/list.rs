@@ -57,6 +57,7 @@ impl<'rt> Obj<'rt> {
     }
 
     /// `l.pop()`.
+    #[inline]
     pub fn pop(&self) -> Result<Obj<'rt>> {
         self.pop_at(-1)
     }

@@ -293,3 +293,12 @@ fn get_agrees_with_python_indexing_for_every_storage_and_edge_index() {
         Err(Error::TypeError(_))
     ));
 }
+
+#[test]
+fn get_on_host_data_is_a_type_error_as_before() {
+    let rt = Runtime::new();
+    let h = rt.host(0u8).unwrap();
+    h.host_push(&rt.list().unwrap()).unwrap();
+    assert!(matches!(h.get(0), Err(Error::TypeError(_))));
+    assert!(h.host_ref(0).is_ok());
+}
